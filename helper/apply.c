@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Applying and removing one guest's rules: the transaction between the state directory
+ * and firewalld. Every rule goes into both shipped policies (ANY -> ANY for inbound
+ * traffic, HOST -> ANY for the host itself) and into both the runtime configuration
+ * (effective at once) and the permanent one (survives reloads and restarts with no action
+ * of ours). The host-wide lock is held from reading the state to writing it back.
+ */
+#include "hook.h"
+
+#include <string.h>
+
+#include "firewalld.h"
+#include "state.h"
+#include "vfw-error.h"
+
+static const char *const policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
+
+/* Rich rules of @rules that are not in @except (by text). */
+static GPtrArray *
+rich_rules_minus(GPtrArray *rules, GPtrArray *except)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; rules && i < rules->len; i++) {
+        const VfwRule *rule = g_ptr_array_index(rules, i);
+        gboolean found = FALSE;
+        for (guint j = 0; except && j < except->len && !found; j++)
+            found = strcmp(rule->rich_rule,
+                           ((const VfwRule *)g_ptr_array_index(except, j))->rich_rule) == 0;
+        if (!found)
+            g_ptr_array_add(out, rule->rich_rule);
+    }
+    return out;
+}
+
+/* Applies add/remove to the 4 places (2 policies x runtime/permanent). On failure undoes
+ * the places already changed, so that firewalld is left as it was. */
+static gboolean
+edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove, GError **error)
+{
+    guint done = 0;
+
+    if (add->len == 0 && remove->len == 0)
+        return TRUE;
+    for (; done < 4; done++) {
+        if (!vfw_firewalld_policy_edit(fw, policies[done / 2], done % 2, add, remove, error))
+            break;
+    }
+    if (done == 4)
+        return TRUE;
+    while (done-- > 0)
+        vfw_firewalld_policy_edit(fw, policies[done / 2], done % 2, remove, add, NULL);
+    return FALSE;
+}
+
+static gboolean
+rules_conflict(const VfwRule *a, const VfwRule *b)
+{
+    return a->family == b->family && vfw_port_spec_overlaps(&a->spec, &b->spec);
+}
+
+/* Refuses (or, with on-error=warn, drops) rules whose host port another guest publishes. */
+static gboolean
+check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domain,
+                GPtrArray *rules, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(GPtrArray) others = vfw_state_list_guests(state, error);
+
+    if (!others)
+        return FALSE;
+    for (guint i = 0; i < rules->len;) {
+        const VfwRule *mine = g_ptr_array_index(rules, i);
+        g_autofree char *msg = NULL;
+
+        for (guint g = 0; g < others->len && !msg; g++) {
+            const VfwGuestState *other = g_ptr_array_index(others, g);
+            if (strcmp(other->uuid, domain->uuid) == 0)
+                continue;
+            for (guint r = 0; r < other->rules->len && !msg; r++) {
+                const VfwRule *theirs = g_ptr_array_index(other->rules, r);
+                if (!rules_conflict(mine, theirs))
+                    continue;
+                g_autofree char *a = vfw_port_spec_to_string(&mine->spec);
+                g_autofree char *b = vfw_port_spec_to_string(&theirs->spec);
+                msg = g_strdup_printf("guest '%s': host port of forward '%s' already "
+                                      "published by guest '%s' (forward '%s')%s",
+                                      domain->name, a, other->name, b,
+                                      other->stopped ? ", which stopped but is not cleaned "
+                                                       "up yet: run 'virt-firewalld sync'"
+                                                     : "");
+            }
+        }
+        if (!msg) {
+            i++;
+        } else if (config->on_error == VFW_ON_ERROR_WARN) {
+            g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", msg));
+            g_ptr_array_remove_index(rules, i);
+        } else {
+            g_set_error_literal(error, VFW_ERROR, VFW_ERROR_CONFLICT, msg);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static void
+copy_rules(GPtrArray *to, GPtrArray *from)
+{
+    for (guint i = 0; from && i < from->len; i++) {
+        const VfwRule *r = g_ptr_array_index(from, i);
+        VfwRule *copy = vfw_rule_new(&r->spec, r->family, r->to_addr, r->source, r->network,
+                                     r->origin);
+        g_free(copy->rich_rule);
+        copy->rich_rule = g_strdup(r->rich_rule);
+        g_ptr_array_add(to, copy);
+    }
+}
+
+/**
+ * vfw_apply_guest:
+ * Makes firewalld publish exactly @plan's rules for @domain: adds what is missing, removes
+ * what an earlier run of ours added and the plan no longer has. Idempotent. When firewalld
+ * is absent the rules are recorded as pending (for `virt-firewalld sync`) and a warning is
+ * returned; @error is set only for what must stop the guest (state, conflicts, firewalld
+ * refusing a rule), and then firewalld is left as it was.
+ */
+gboolean
+vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain *domain,
+                const VfwPlan *plan, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(VfwState) state = NULL;
+    g_autoptr(VfwGuestState) old = NULL;
+    g_autoptr(VfwGuestState) next = vfw_guest_state_new(domain->name, domain->uuid);
+    g_autoptr(VfwFirewalld) fw = NULL;
+    g_autoptr(GPtrArray) add = NULL;
+    g_autoptr(GPtrArray) remove = NULL;
+    g_autoptr(GError) fw_error = NULL;
+
+    copy_rules(next->rules, plan->rules);
+    state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error);
+    if (!state || !vfw_state_load_guest(state, domain->uuid, &old, error))
+        return FALSE;
+    if (!old && next->rules->len == 0)
+        return TRUE;
+    if (!check_conflicts(state, config, domain, next->rules, warnings, error))
+        return FALSE;
+
+    add = rich_rules_minus(next->rules, NULL);
+    remove = rich_rules_minus(old ? old->rules : NULL, next->rules);
+
+    /* Intent first: the record lists every rule that may be in firewalld from now on. */
+    {
+        g_autoptr(VfwGuestState) intent = vfw_guest_state_new(domain->name, domain->uuid);
+        copy_rules(intent->rules, next->rules);
+        for (guint i = 0; old && i < old->rules->len; i++) {
+            const VfwRule *r = g_ptr_array_index(old->rules, i);
+            if (g_ptr_array_find_with_equal_func(remove, r->rich_rule, g_str_equal, NULL)) {
+                g_autoptr(GPtrArray) one = g_ptr_array_new();
+                g_ptr_array_add(one, (gpointer)r);
+                copy_rules(intent->rules, one);
+            }
+        }
+        intent->pending = TRUE;
+        if (!vfw_state_save_guest(state, intent, error))
+            return FALSE;
+    }
+
+    fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, &fw_error);
+    if (fw && edit_everywhere(fw, add, remove, &fw_error)) {
+        if (next->rules->len == 0)
+            return vfw_state_remove_guest(state, domain->uuid, error);
+        return vfw_state_save_guest(state, next, error);
+    }
+    if (g_error_matches(fw_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT)) {
+        g_ptr_array_add(warnings,
+                        g_strdup_printf("guest '%s': %s; its forwards are recorded and "
+                                        "'virt-firewalld sync' will apply them",
+                                        domain->name, fw_error->message));
+        return TRUE; /* the intent record (pending) stays */
+    }
+    /* firewalld refused: it is back as it was; so is our record. */
+    if (old)
+        vfw_state_save_guest(state, old, NULL);
+    else
+        vfw_state_remove_guest(state, domain->uuid, NULL);
+    g_propagate_prefixed_error(error, g_steal_pointer(&fw_error), "guest '%s': ", domain->name);
+    return FALSE;
+}
+
+/**
+ * vfw_remove_guest:
+ * Removes exactly the rules recorded for guest @uuid from firewalld (runtime and
+ * permanent), whatever the configuration says now, and forgets the record. When firewalld
+ * is absent the record is kept, marked stopped, for `virt-firewalld sync`.
+ */
+gboolean
+vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guint timeout_ms,
+                 GPtrArray *warnings, GError **error)
+{
+    g_autoptr(VfwState) state = NULL;
+    g_autoptr(VfwGuestState) gs = NULL;
+    g_autoptr(VfwFirewalld) fw = NULL;
+    g_autoptr(GPtrArray) remove = NULL;
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    g_autoptr(GError) fw_error = NULL;
+
+    state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error);
+    if (!state || !vfw_state_load_guest(state, uuid, &gs, error))
+        return FALSE;
+    if (!gs)
+        return TRUE;
+    remove = rich_rules_minus(gs->rules, NULL);
+    fw = vfw_firewalld_new(ctx->bus, timeout_ms, &fw_error);
+    if (fw && edit_everywhere(fw, none, remove, &fw_error))
+        return vfw_state_remove_guest(state, uuid, error);
+    gs->stopped = TRUE;
+    if (!vfw_state_save_guest(state, gs, error))
+        return FALSE;
+    g_ptr_array_add(warnings, g_strdup_printf("guest '%s': %s; its forwards stay recorded and "
+                                              "'virt-firewalld sync' will remove them",
+                                              name, fw_error->message));
+    return TRUE;
+}

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The only module that talks to firewalld, through the typed proxies generated from
+ * dbus/org.fedoraproject.FirewallD1.xml. Short synchronous calls with a timeout: a hook
+ * must never hang a guest start.
+ *
+ * firewalld 1.3 has no per-item methods for policies: runtime changes are
+ * getPolicySettings + setPolicySettings and permanent ones config.policy getSettings +
+ * update, each replacing a whole list. Callers hold the host-wide lock (state.c) around
+ * every edit, or concurrent hooks would drop each other's rules.
+ */
+#include "firewalld.h"
+
+#include <string.h>
+
+#include "vfw-error.h"
+#include "vfw-firewalld-dbus.h"
+
+#define FW_NAME        "org.fedoraproject.FirewallD1"
+#define FW_PATH        "/org/fedoraproject/FirewallD1"
+#define FW_CONFIG_PATH "/org/fedoraproject/FirewallD1/config"
+#define FW_EXCEPTION   "org.fedoraproject.FirewallD1.Exception"
+
+struct VfwFirewalld {
+    GDBusConnection *bus;
+    guint timeout_ms;
+    VfwDBusFirewallD1 *main;
+    VfwDBusFirewallD1Policy *policy;
+    VfwDBusFirewallD1Zone *zone;
+    VfwDBusFirewallD1Config *config;
+};
+
+/**
+ * vfw_firewalld_free:
+ * Frees @fw; NULL-safe.
+ */
+void
+vfw_firewalld_free(VfwFirewalld *fw)
+{
+    if (!fw)
+        return;
+    g_clear_object(&fw->main);
+    g_clear_object(&fw->policy);
+    g_clear_object(&fw->zone);
+    g_clear_object(&fw->config);
+    g_clear_object(&fw->bus);
+    g_free(fw);
+}
+
+/* Turns a D-Bus failure into our error: no daemon or no answer in time is
+ * VFW_ERROR_FIREWALLD_ABSENT (the hook lets the guest start and leaves it to sync);
+ * firewalld's own refusals keep firewalld's words ("INVALID_ZONE: ..."). */
+static void
+map_error(VfwFirewalld *fw, GError **error, GError *dbus_error, const char *what)
+{
+    gboolean absent = g_error_matches(dbus_error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+                      g_error_matches(dbus_error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+                      g_error_matches(dbus_error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
+                      g_error_matches(dbus_error, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+                      g_error_matches(dbus_error, G_DBUS_ERROR, G_DBUS_ERROR_DISCONNECTED) ||
+                      g_error_matches(dbus_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+                      g_error_matches(dbus_error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+
+    if (absent) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT,
+                    "firewalld is not running or did not answer within %u ms (%s)",
+                    fw->timeout_ms, what);
+        return;
+    }
+    if (g_dbus_error_is_remote_error(dbus_error))
+        g_dbus_error_strip_remote_error(dbus_error);
+    g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD, "firewalld: %s: %s", what,
+                dbus_error->message);
+}
+
+/* firewalld signals "nothing to do" as errors whose message starts with a code. */
+static gboolean
+is_firewalld_code(GError *dbus_error, const char *code)
+{
+    g_autofree char *remote = g_dbus_error_get_remote_error(dbus_error);
+
+    return g_strcmp0(remote, FW_EXCEPTION) == 0 && strstr(dbus_error->message, code) != NULL;
+}
+
+static void
+set_timeout(gpointer proxy, guint timeout_ms)
+{
+    g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(proxy), (gint)timeout_ms);
+}
+
+/**
+ * vfw_firewalld_new:
+ * Connects to firewalld on @bus (NULL: the system bus). Every call made through the
+ * result times out after @timeout_ms. Does not contact firewalld yet: a missing daemon
+ * shows as VFW_ERROR_FIREWALLD_ABSENT on the first call.
+ */
+VfwFirewalld *
+vfw_firewalld_new(GDBusConnection *bus, guint timeout_ms, GError **error)
+{
+    g_autoptr(VfwFirewalld) fw = g_new0(VfwFirewalld, 1);
+    g_autoptr(GError) local_error = NULL;
+    const GDBusProxyFlags flags = G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                  G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
+                                  G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START;
+
+    fw->timeout_ms = timeout_ms;
+    fw->bus = bus ? g_object_ref(bus) : g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local_error);
+    if (!fw->bus) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT,
+                    "cannot reach the D-Bus system bus: %s", local_error->message);
+        return NULL;
+    }
+    fw->main = vfw_dbus_firewall_d1_proxy_new_sync(fw->bus, flags, FW_NAME, FW_PATH, NULL,
+                                                   &local_error);
+    if (fw->main)
+        fw->policy = vfw_dbus_firewall_d1_policy_proxy_new_sync(fw->bus, flags, FW_NAME,
+                                                                FW_PATH, NULL, &local_error);
+    if (fw->policy)
+        fw->zone = vfw_dbus_firewall_d1_zone_proxy_new_sync(fw->bus, flags, FW_NAME, FW_PATH,
+                                                            NULL, &local_error);
+    if (fw->zone)
+        fw->config = vfw_dbus_firewall_d1_config_proxy_new_sync(fw->bus, flags, FW_NAME,
+                                                                FW_CONFIG_PATH, NULL,
+                                                                &local_error);
+    if (!fw->config) {
+        map_error(fw, error, local_error, "connecting");
+        return NULL;
+    }
+    set_timeout(fw->main, timeout_ms);
+    set_timeout(fw->policy, timeout_ms);
+    set_timeout(fw->zone, timeout_ms);
+    set_timeout(fw->config, timeout_ms);
+    return g_steal_pointer(&fw);
+}
+
+/**
+ * vfw_firewalld_get_version:
+ * firewalld's version string (a D-Bus property, read with an explicit call).
+ */
+char *
+vfw_firewalld_get_version(VfwFirewalld *fw, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GVariant) value = NULL;
+
+    reply = g_dbus_connection_call_sync(
+        fw->bus, FW_NAME, FW_PATH, "org.freedesktop.DBus.Properties", "Get",
+        g_variant_new("(ss)", FW_NAME, "version"), G_VARIANT_TYPE("(v)"),
+        G_DBUS_CALL_FLAGS_NO_AUTO_START, (gint)fw->timeout_ms, NULL, &local_error);
+    if (!reply) {
+        map_error(fw, error, local_error, "reading the version");
+        return NULL;
+    }
+    g_variant_get(reply, "(v)", &value);
+    if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD, "firewalld: odd version property");
+        return NULL;
+    }
+    return g_variant_dup_string(value, NULL);
+}
+
+static VfwDBusFirewallD1ConfigPolicy *
+config_policy_proxy(VfwFirewalld *fw, const char *policy, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autofree char *path = NULL;
+    VfwDBusFirewallD1ConfigPolicy *proxy;
+
+    if (!vfw_dbus_firewall_d1_config_call_get_policy_by_name_sync(fw->config, policy, &path,
+                                                                  NULL, &local_error)) {
+        map_error(fw, error, local_error, policy);
+        return NULL;
+    }
+    proxy = vfw_dbus_firewall_d1_config_policy_proxy_new_sync(
+        fw->bus,
+        G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
+            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+        FW_NAME, path, NULL, &local_error);
+    if (!proxy) {
+        map_error(fw, error, local_error, policy);
+        return NULL;
+    }
+    set_timeout(proxy, fw->timeout_ms);
+    return proxy;
+}
+
+/* Reads the whole settings dictionary of @policy; for the permanent config also returns the
+ * config object's proxy so that the caller can write back through it. */
+static GVariant *
+read_policy_settings(VfwFirewalld *fw, const char *policy, gboolean permanent,
+                     VfwDBusFirewallD1ConfigPolicy **proxy_out, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(VfwDBusFirewallD1ConfigPolicy) proxy = NULL;
+    GVariant *settings = NULL;
+    gboolean ok;
+
+    if (permanent) {
+        proxy = config_policy_proxy(fw, policy, error);
+        if (!proxy)
+            return NULL;
+        ok = vfw_dbus_firewall_d1_config_policy_call_get_settings_sync(proxy, &settings, NULL,
+                                                                      &local_error);
+    } else {
+        ok = vfw_dbus_firewall_d1_policy_call_get_policy_settings_sync(fw->policy, policy,
+                                                                      &settings, NULL,
+                                                                      &local_error);
+    }
+    if (!ok) {
+        map_error(fw, error, local_error, policy);
+        return NULL;
+    }
+    if (proxy_out)
+        *proxy_out = g_steal_pointer(&proxy);
+    return settings;
+}
+
+static GStrv
+rich_rules_of(GVariant *settings)
+{
+    g_autoptr(GVariant) rules = g_variant_lookup_value(settings, "rich_rules",
+                                                       G_VARIANT_TYPE_STRING_ARRAY);
+
+    return rules ? g_variant_dup_strv(rules, NULL) : g_new0(char *, 1);
+}
+
+/**
+ * vfw_firewalld_policy_get_rules:
+ * The rich rules of @policy in the runtime or the permanent configuration.
+ */
+gboolean
+vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy, gboolean permanent,
+                               GStrv *rules, GError **error)
+{
+    g_autoptr(GVariant) settings = read_policy_settings(fw, policy, permanent, NULL, error);
+
+    if (!settings)
+        return FALSE;
+    *rules = rich_rules_of(settings);
+    return TRUE;
+}
+
+static gboolean
+strv_has(GPtrArray *list, const char *item)
+{
+    for (guint i = 0; list && i < list->len; i++) {
+        if (strcmp(g_ptr_array_index(list, i), item) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/**
+ * vfw_firewalld_policy_edit:
+ * Removes the rich rules in @remove from @policy and adds those in @add that are missing,
+ * in one read-modify-write of the runtime or permanent configuration. Rules already
+ * present or already gone are fine (idempotent); nothing is written when nothing changes.
+ * The caller holds the host-wide lock.
+ */
+gboolean
+vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent,
+                          GPtrArray *add, GPtrArray *remove, GError **error)
+{
+    g_autoptr(VfwDBusFirewallD1ConfigPolicy) proxy = NULL;
+    g_autoptr(GVariant) settings = NULL;
+    g_auto(GStrv) current = NULL;
+    g_autoptr(GPtrArray) wanted = g_ptr_array_new();
+    g_autoptr(GError) local_error = NULL;
+    GVariantBuilder builder;
+    gboolean changed = FALSE;
+    gboolean ok;
+
+    settings = read_policy_settings(fw, policy, permanent, &proxy, error);
+    if (!settings)
+        return FALSE;
+    current = rich_rules_of(settings);
+    for (guint i = 0; current[i]; i++) {
+        if (strv_has(remove, current[i]) || strv_has(wanted, current[i]))
+            changed = TRUE;
+        else
+            g_ptr_array_add(wanted, current[i]);
+    }
+    for (guint i = 0; add && i < add->len; i++) {
+        if (!strv_has(wanted, g_ptr_array_index(add, i))) {
+            g_ptr_array_add(wanted, g_ptr_array_index(add, i));
+            changed = TRUE;
+        }
+    }
+    if (!changed)
+        return TRUE;
+
+    g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&builder, "{sv}", "rich_rules",
+                          g_variant_new_strv((const char *const *)wanted->pdata, wanted->len));
+    if (permanent)
+        ok = vfw_dbus_firewall_d1_config_policy_call_update_sync(
+            proxy, g_variant_builder_end(&builder), NULL, &local_error);
+    else
+        ok = vfw_dbus_firewall_d1_policy_call_set_policy_settings_sync(
+            fw->policy, policy, g_variant_builder_end(&builder), NULL, &local_error);
+    if (!ok) {
+        map_error(fw, error, local_error, policy);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/**
+ * vfw_firewalld_zone_of_interface:
+ * The zone @iface is bound to in the runtime or permanent config; "" when none.
+ */
+gboolean
+vfw_firewalld_zone_of_interface(VfwFirewalld *fw, const char *iface, gboolean permanent,
+                                char **zone, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    gboolean ok;
+
+    if (permanent)
+        ok = vfw_dbus_firewall_d1_config_call_get_zone_of_interface_sync(fw->config, iface, zone,
+                                                                        NULL, &local_error);
+    else
+        ok = vfw_dbus_firewall_d1_zone_call_get_zone_of_interface_sync(fw->zone, iface, zone,
+                                                                      NULL, &local_error);
+    if (!ok) {
+        map_error(fw, error, local_error, iface);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static VfwDBusFirewallD1ConfigZone *
+config_zone_proxy(VfwFirewalld *fw, const char *zone, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autofree char *path = NULL;
+    VfwDBusFirewallD1ConfigZone *proxy;
+
+    if (!vfw_dbus_firewall_d1_config_call_get_zone_by_name_sync(fw->config, zone, &path, NULL,
+                                                                &local_error)) {
+        map_error(fw, error, local_error, zone);
+        return NULL;
+    }
+    proxy = vfw_dbus_firewall_d1_config_zone_proxy_new_sync(
+        fw->bus,
+        G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
+            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+        FW_NAME, path, NULL, &local_error);
+    if (!proxy) {
+        map_error(fw, error, local_error, zone);
+        return NULL;
+    }
+    set_timeout(proxy, fw->timeout_ms);
+    return proxy;
+}
+
+/**
+ * vfw_firewalld_bind_interface:
+ * Puts @iface into @zone, at runtime (moving it from any other zone) or permanently.
+ * Already there is success.
+ */
+gboolean
+vfw_firewalld_bind_interface(VfwFirewalld *fw, const char *zone, const char *iface,
+                             gboolean permanent, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autofree char *unused = NULL;
+    gboolean ok;
+
+    if (permanent) {
+        g_autoptr(VfwDBusFirewallD1ConfigZone) proxy = config_zone_proxy(fw, zone, error);
+        if (!proxy)
+            return FALSE;
+        ok = vfw_dbus_firewall_d1_config_zone_call_add_interface_sync(proxy, iface, NULL,
+                                                                     &local_error);
+    } else {
+        ok = vfw_dbus_firewall_d1_zone_call_change_zone_of_interface_sync(
+            fw->zone, zone, iface, &unused, NULL, &local_error);
+    }
+    if (!ok && (is_firewalld_code(local_error, "ZONE_ALREADY_SET") ||
+                is_firewalld_code(local_error, "ALREADY_ENABLED")))
+        return TRUE;
+    if (!ok) {
+        map_error(fw, error, local_error, zone);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/**
+ * vfw_firewalld_unbind_interface:
+ * Takes @iface out of @zone (runtime or permanent). Not there is success.
+ */
+gboolean
+vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *iface,
+                               gboolean permanent, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autofree char *unused = NULL;
+    gboolean ok;
+
+    if (permanent) {
+        g_autoptr(VfwDBusFirewallD1ConfigZone) proxy = config_zone_proxy(fw, zone, error);
+        if (!proxy)
+            return FALSE;
+        ok = vfw_dbus_firewall_d1_config_zone_call_remove_interface_sync(proxy, iface, NULL,
+                                                                        &local_error);
+    } else {
+        ok = vfw_dbus_firewall_d1_zone_call_remove_interface_sync(fw->zone, zone, iface,
+                                                                 &unused, NULL, &local_error);
+    }
+    if (!ok && (is_firewalld_code(local_error, "NOT_ENABLED") ||
+                is_firewalld_code(local_error, "UNKNOWN_INTERFACE")))
+        return TRUE;
+    if (!ok) {
+        map_error(fw, error, local_error, zone);
+        return FALSE;
+    }
+    return TRUE;
+}

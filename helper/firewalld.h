@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+/* Our shipped policies (policies/virtfw-*.xml). */
+#define VFW_POLICY_FORWARD "virtfw-forward" /* ANY -> ANY: inbound published ports */
+#define VFW_POLICY_HOST    "virtfw-host"    /* HOST -> ANY: the host reaching its own ports */
+
+typedef struct VfwFirewalld VfwFirewalld;
+
+VfwFirewalld *vfw_firewalld_new(GDBusConnection *bus, guint timeout_ms, GError **error);
+void vfw_firewalld_free(VfwFirewalld *fw);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwFirewalld, vfw_firewalld_free)
+
+char *vfw_firewalld_get_version(VfwFirewalld *fw, GError **error);
+gboolean vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy,
+                                        gboolean permanent, GStrv *rules, GError **error);
+gboolean vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent,
+                                   GPtrArray *add, GPtrArray *remove, GError **error);
+gboolean vfw_firewalld_zone_of_interface(VfwFirewalld *fw, const char *iface,
+                                         gboolean permanent, char **zone, GError **error);
+gboolean vfw_firewalld_bind_interface(VfwFirewalld *fw, const char *zone, const char *iface,
+                                      gboolean permanent, GError **error);
+gboolean vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *iface,
+                                        gboolean permanent, GError **error);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "config.h"
+#include "domain.h"
+#include "network.h"
+#include "plan.h"
+
+/* Where things are; the defaults come from meson, tests and the CLI may override them. */
+typedef struct {
+    const char *confdir;
+    const char *statedir;
+    const char *libvirt_rundir;
+    GDBusConnection *bus; /* NULL: the system bus */
+    guint lock_timeout_ms;
+} VfwContext;
+
+void vfw_context_init(VfwContext *ctx);
+
+gboolean vfw_hook_qemu(const VfwContext *ctx, const char *const *args, int in_fd,
+                       GPtrArray *warnings, GError **error);
+gboolean vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd,
+                          GPtrArray *warnings, GError **error);
+
+GHashTable *vfw_load_guest_networks(const VfwContext *ctx, const VfwDomain *domain,
+                                    GPtrArray *warnings);
+gboolean vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config,
+                         const VfwDomain *domain, const VfwPlan *plan, GPtrArray *warnings,
+                         GError **error);
+gboolean vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name,
+                          guint timeout_ms, GPtrArray *warnings, GError **error);

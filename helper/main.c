@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * virt-firewalld: libvirt hooks and operator commands that publish guest ports through
+ * firewalld. main() parses, dispatches to a verb, prints the one error line and picks the
+ * exit code: 0 success, 1 failure, 2 usage.
+ *
+ * Run from libvirt's hooks/qemu.d or hooks/network.d (found from argv[0]) it is the hook.
+ */
+#include "vfw-build-config.h"
+
+#include <fcntl.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hook.h"
+#include "vfw-error.h"
+
+#define EXIT_USAGE 2
+
+typedef struct {
+    const char *name;
+    const char *usage;
+    gboolean (*run)(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,
+                    GError **error);
+} Verb;
+
+static gboolean
+run_hook(VfwContext *ctx, const char *kind, const char *const *args, GPtrArray *warnings,
+         GError **error)
+{
+    int devnull;
+
+    /* libvirt reads a hook's stdout as the new domain XML for migrate/restore: keep it
+     * empty whatever happens below. */
+    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (devnull >= 0) {
+        dup2(devnull, STDOUT_FILENO);
+        close(devnull);
+    }
+    if (strcmp(kind, "qemu") == 0)
+        return vfw_hook_qemu(ctx, args, STDIN_FILENO, warnings, error);
+    if (strcmp(kind, "network") == 0)
+        return vfw_hook_network(ctx, args, STDIN_FILENO, warnings, error);
+    g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "unknown hook kind '%s' (qemu or network)",
+                kind);
+    return FALSE;
+}
+
+static gboolean
+verb_hook(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+{
+    if (argc < 2) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "hook: expected qemu|network ARGS...");
+        return FALSE;
+    }
+    return run_hook(ctx, argv[1], (const char *const *)argv + 2, warnings, error);
+}
+
+static gboolean
+verb_version(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+{
+    g_print("virt-firewalld %s\n", PACKAGE_VERSION);
+    return TRUE;
+}
+
+static const Verb verbs[] = {
+    { "hook", "hook qemu|network ARGS... (what libvirt runs)", verb_hook },
+    { "version", "version", verb_version },
+};
+
+/* libvirt runs hooks/qemu.d/NAME and hooks/network.d/NAME: the directory says which. */
+static const char *
+hook_kind_from_argv0(const char *argv0)
+{
+    g_autofree char *dir = g_path_get_dirname(argv0);
+    g_autofree char *base = g_path_get_basename(dir);
+
+    if (strcmp(base, "qemu.d") == 0)
+        return "qemu";
+    if (strcmp(base, "network.d") == 0)
+        return "network";
+    return NULL;
+}
+
+static void
+print_usage(FILE *out)
+{
+    fprintf(out, "Usage: virt-firewalld [--config-dir DIR] [--state-dir DIR] VERB ...\n"
+                 "Verbs:\n");
+    for (guint i = 0; i < G_N_ELEMENTS(verbs); i++)
+        fprintf(out, "  %s\n", verbs[i].usage);
+}
+
+static void
+print_warnings(GPtrArray *warnings)
+{
+    for (guint i = 0; i < warnings->len; i++)
+        fprintf(stderr, "virt-firewalld: warning: %s\n", (char *)g_ptr_array_index(warnings, i));
+}
+
+static int
+exit_code_for(const GError *error)
+{
+    return g_error_matches(error, VFW_ERROR, VFW_ERROR_USAGE) ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *confdir = NULL;
+    g_autofree char *statedir = NULL;
+    const char *kind;
+    VfwContext ctx;
+    gboolean ok = FALSE;
+    int i = 1;
+
+    setlocale(LC_ALL, "");
+    vfw_context_init(&ctx);
+
+    kind = hook_kind_from_argv0(argv[0]);
+    if (kind) {
+        ok = run_hook(&ctx, kind, (const char *const *)argv + 1, warnings, &error);
+        print_warnings(warnings);
+        if (!ok)
+            fprintf(stderr, "virt-firewalld: %s\n", error->message);
+        return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+    }
+
+    for (; i < argc && g_str_has_prefix(argv[i], "--"); i++) {
+        if (strcmp(argv[i], "--config-dir") == 0 && i + 1 < argc) {
+            confdir = g_strdup(argv[++i]);
+        } else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc) {
+            statedir = g_strdup(argv[++i]);
+        } else if (strcmp(argv[i], "--help") == 0) {
+            print_usage(stdout);
+            return EXIT_SUCCESS;
+        } else {
+            fprintf(stderr, "virt-firewalld: unknown option '%s'\n", argv[i]);
+            print_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (confdir)
+        ctx.confdir = confdir;
+    if (statedir)
+        ctx.statedir = statedir;
+    if (i >= argc) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
+    for (guint v = 0; v < G_N_ELEMENTS(verbs); v++) {
+        if (strcmp(argv[i], verbs[v].name) == 0) {
+            ok = verbs[v].run(&ctx, argc - i, argv + i, warnings, &error);
+            print_warnings(warnings);
+            if (!ok)
+                fprintf(stderr, "virt-firewalld: %s\n", error->message);
+            return ok ? EXIT_SUCCESS : exit_code_for(error);
+        }
+    }
+    fprintf(stderr, "virt-firewalld: unknown verb '%s'\n", argv[i]);
+    print_usage(stderr);
+    return EXIT_USAGE;
+}

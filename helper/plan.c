@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Pure planning: configuration + domain XML + its networks -> the rich rules to publish.
+ * No I/O here, so that every rule of address resolution and refusal is table-tested.
+ */
+#include "plan.h"
+
+#include <string.h>
+
+#include "vfw-error.h"
+
+/**
+ * vfw_rich_rule_build:
+ * The rich rule publishing @spec to @to_addr, in exactly the text firewalld prints back
+ * for it (firewall/core/rich.py, Rich_Rule.__str__, firewalld 1.3): policies compare rich
+ * rules as strings when their settings are replaced, so any other spelling would never
+ * match on removal. Every part comes from parsed values, never from user text.
+ */
+char *
+vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
+                    const char *source)
+{
+    g_autofree char *port = vfw_port_range_to_string(spec->host_port, spec->host_port_end);
+    g_autofree char *to_port = vfw_port_range_to_string(spec->guest_port, spec->guest_port_end);
+    GString *rule = g_string_new("rule family=");
+
+    g_string_append(rule, family == G_SOCKET_FAMILY_IPV6 ? "\"ipv6\"" : "\"ipv4\"");
+    if (source)
+        g_string_append_printf(rule, " source address=\"%s\"", source);
+    if (spec->host_family != G_SOCKET_FAMILY_INVALID)
+        g_string_append_printf(rule, " destination address=\"%s\"", spec->host_addr);
+    g_string_append_printf(rule, " forward-port port=\"%s\" protocol=\"%s\"", port,
+                           vfw_proto_to_string(spec->proto));
+    g_string_append_printf(rule, " to-port=\"%s\" to-addr=\"%s\"", to_port, to_addr);
+    return g_string_free(rule, FALSE);
+}
+
+/**
+ * vfw_rule_new:
+ * A rule for @spec, with its rich rule text built.
+ */
+VfwRule *
+vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
+             const char *source, const char *network, const char *origin)
+{
+    VfwRule *rule = g_new0(VfwRule, 1);
+
+    rule->spec = *spec;
+    rule->family = family;
+    rule->to_addr = g_strdup(to_addr);
+    rule->source = g_strdup(source);
+    rule->network = g_strdup(network);
+    rule->origin = g_strdup(origin);
+    rule->rich_rule = vfw_rich_rule_build(spec, family, to_addr, source);
+    return rule;
+}
+
+/**
+ * vfw_rule_free:
+ * GDestroyNotify for VfwRule.
+ */
+void
+vfw_rule_free(gpointer data)
+{
+    VfwRule *rule = data;
+
+    if (!rule)
+        return;
+    g_free(rule->to_addr);
+    g_free(rule->source);
+    g_free(rule->network);
+    g_free(rule->rich_rule);
+    g_free(rule->origin);
+    g_free(rule);
+}
+
+/**
+ * vfw_plan_free:
+ * Frees @plan; NULL-safe.
+ */
+void
+vfw_plan_free(VfwPlan *plan)
+{
+    if (!plan)
+        return;
+    g_ptr_array_unref(plan->rules);
+    g_ptr_array_unref(plan->warnings);
+    g_free(plan);
+}
+
+static gboolean
+add_forward(GPtrArray *all, VfwDeclForward *fwd, const char *guest, GError **error)
+{
+    for (guint i = 0; i < all->len; i++) {
+        const VfwDeclForward *other = g_ptr_array_index(all, i);
+        if (vfw_port_spec_overlaps(&other->spec, &fwd->spec)) {
+            g_autofree char *a = vfw_port_spec_to_string(&other->spec);
+            g_autofree char *b = vfw_port_spec_to_string(&fwd->spec);
+            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFLICT,
+                        "guest '%s': forward '%s' (%s) overlaps forward '%s' (%s)", guest, b,
+                        fwd->origin, a, other->origin);
+            vfw_decl_forward_free(fwd);
+            return FALSE;
+        }
+    }
+    g_ptr_array_add(all, fwd);
+    return TRUE;
+}
+
+/**
+ * vfw_collect_forwards:
+ * Every forward declared for @domain, from its drop-in group @decl (nullable) and its
+ * metadata, merged. Overlapping host ports between any two of them are a conflict.
+ */
+GPtrArray *
+vfw_collect_forwards(const VfwGuestDecl *decl, const VfwDomain *domain, GError **error)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(vfw_decl_forward_free);
+
+    for (guint i = 0; decl && i < decl->forwards->len; i++) {
+        const VfwDeclForward *fwd = g_ptr_array_index(decl->forwards, i);
+        if (!add_forward(all, vfw_decl_forward_new(&fwd->spec, NULL, fwd->origin),
+                         domain->name, error))
+            return NULL;
+    }
+    for (guint i = 0; i < domain->meta_forwards->len; i++) {
+        const VfwMetaForward *meta = g_ptr_array_index(domain->meta_forwards, i);
+        g_autoptr(GInetAddress) addr = NULL;
+        VfwPortSpec spec;
+
+        if (!vfw_port_spec_parse(meta->spec, &spec, error) ||
+            (meta->address &&
+             !vfw_parse_address(meta->address, G_SOCKET_FAMILY_INVALID, &addr, error))) {
+            g_prefix_error(error, "guest '%s': metadata: ", domain->name);
+            return NULL;
+        }
+        g_autofree char *canon = addr ? g_inet_address_to_string(addr) : NULL;
+        if (!add_forward(all, vfw_decl_forward_new(&spec, canon, "metadata"), domain->name,
+                         error))
+            return NULL;
+    }
+    return g_steal_pointer(&all);
+}
+
+/* The guest's default address of @family: the drop-in's, else the DHCP reservation for
+ * one of its MACs on its network. Returns a new reference or NULL. */
+static GInetAddress *
+default_address(const VfwGuestDecl *decl, const VfwDomain *domain, GHashTable *networks,
+                GSocketFamily family)
+{
+    GInetAddress *explicit = NULL;
+
+    if (decl)
+        explicit = family == G_SOCKET_FAMILY_IPV4 ? decl->address : decl->address6;
+    if (explicit)
+        return g_object_ref(explicit);
+    for (guint i = 0; i < domain->interfaces->len; i++) {
+        const VfwInterface *iface = g_ptr_array_index(domain->interfaces, i);
+        const VfwNetwork *net = iface->network ? g_hash_table_lookup(networks, iface->network)
+                                               : NULL;
+        GInetAddress *reserved = net ? vfw_network_reserved_address(net, iface->mac, family)
+                                     : NULL;
+        if (reserved)
+            return g_object_ref(reserved);
+    }
+    return NULL;
+}
+
+/* The guest's network whose subnet holds @addr; NULL with an error naming the guest's
+ * networks otherwise: we never DNAT to an address outside the guest's own networks. */
+static const VfwNetwork *
+network_of_address(const VfwDomain *domain, GHashTable *networks, GInetAddress *addr,
+                   GError **error)
+{
+    g_autoptr(GString) names = g_string_new(NULL);
+    g_autofree char *text = g_inet_address_to_string(addr);
+
+    for (guint i = 0; i < domain->interfaces->len; i++) {
+        const VfwInterface *iface = g_ptr_array_index(domain->interfaces, i);
+        const VfwNetwork *net = NULL;
+        if (!iface->network)
+            continue;
+        net = g_hash_table_lookup(networks, iface->network);
+        if (net && vfw_network_find_subnet(net, addr))
+            return net;
+        g_string_append_printf(names, "%s'%s'%s", names->len ? ", " : "", iface->network,
+                               net ? "" : " (state unknown)");
+    }
+    g_set_error(error, VFW_ERROR, VFW_ERROR_ADDRESS,
+                "guest '%s': address '%s' is not inside any of its networks (%s)", domain->name,
+                text, names->len ? names->str : "none");
+    return NULL;
+}
+
+static const char *
+first_network(const VfwDomain *domain)
+{
+    for (guint i = 0; i < domain->interfaces->len; i++) {
+        const VfwInterface *iface = g_ptr_array_index(domain->interfaces, i);
+        if (iface->network)
+            return iface->network;
+    }
+    return NULL;
+}
+
+typedef struct {
+    const VfwDomain *domain;
+    GHashTable *networks;
+    GInetAddressMask *source;
+    GInetAddress *defaults[2]; /* IPv4, IPv6 */
+    VfwPlan *plan;
+} PlanContext;
+
+static gboolean
+plan_one_family(PlanContext *ctx, const VfwDeclForward *fwd, GInetAddress *addr,
+                GError **error)
+{
+    GSocketFamily family = g_inet_address_get_family(addr);
+    g_autofree char *spec_text = vfw_port_spec_to_string(&fwd->spec);
+    g_autofree char *to_addr = g_inet_address_to_string(addr);
+    g_autofree char *source = NULL;
+    const VfwNetwork *net;
+
+    net = network_of_address(ctx->domain, ctx->networks, addr, error);
+    if (!net)
+        return FALSE;
+    if (net->mode != VFW_NET_MODE_ROUTE && net->mode != VFW_NET_MODE_OPEN) {
+        g_ptr_array_add(ctx->plan->warnings,
+                        g_strdup_printf("guest '%s': forward '%s' not published: network '%s' "
+                                        "is in %s mode, where libvirt's own firewall rejects "
+                                        "forwarded connections; 'virt-firewalld network "
+                                        "convert %s' makes firewalld its firewall",
+                                        ctx->domain->name, spec_text, net->name,
+                                        vfw_net_mode_to_string(net->mode), net->name));
+        return TRUE;
+    }
+    if (ctx->source) {
+        if (g_inet_address_mask_get_family(ctx->source) != family) {
+            g_ptr_array_add(ctx->plan->warnings,
+                            g_strdup_printf("guest '%s': forward '%s' not published for "
+                                            "'%s': 'source' is of the other address family",
+                                            ctx->domain->name, spec_text, to_addr));
+            return TRUE;
+        }
+        source = g_inet_address_mask_to_string(ctx->source);
+        if (!strchr(source, '/')) {
+            g_autofree char *plain = g_steal_pointer(&source);
+            source = g_strdup_printf("%s/%u", plain,
+                                     g_inet_address_mask_get_length(ctx->source));
+        }
+    }
+    g_ptr_array_add(ctx->plan->rules,
+                    vfw_rule_new(&fwd->spec, family, to_addr, source, net->name, fwd->origin));
+    return TRUE;
+}
+
+static gboolean
+plan_forward(PlanContext *ctx, const VfwDeclForward *fwd, GError **error)
+{
+    g_autoptr(GInetAddress) own = NULL;
+    gboolean any = FALSE;
+
+    if (fwd->address && !vfw_parse_address(fwd->address, G_SOCKET_FAMILY_INVALID, &own, error))
+        return FALSE;
+    for (int i = 0; i < 2; i++) {
+        GSocketFamily family = i == 0 ? G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6;
+        GInetAddress *addr = ctx->defaults[i];
+
+        if (own)
+            addr = g_inet_address_get_family(own) == family ? own : NULL;
+        if (!addr ||
+            (fwd->spec.host_family != G_SOCKET_FAMILY_INVALID && fwd->spec.host_family != family))
+            continue;
+        any = TRUE;
+        if (!plan_one_family(ctx, fwd, addr, error))
+            return FALSE;
+    }
+    if (!any) {
+        g_autofree char *spec_text = vfw_port_spec_to_string(&fwd->spec);
+        const char *net = first_network(ctx->domain);
+        g_set_error(error, VFW_ERROR, VFW_ERROR_ADDRESS,
+                    "guest '%s' has no known %saddress on network '%s' for forward '%s' "
+                    "(declare 'address' or a DHCP reservation for its MAC)",
+                    ctx->domain->name,
+                    fwd->spec.host_family == G_SOCKET_FAMILY_IPV6   ? "IPv6 "
+                    : fwd->spec.host_family == G_SOCKET_FAMILY_IPV4 ? "IPv4 "
+                                                                    : "",
+                    net ? net : "(none)", spec_text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/**
+ * vfw_plan_for_domain:
+ * The rules that publish @domain's declared forwards. @networks maps the names of the
+ * guest's libvirt networks to their parsed definitions (missing ones are treated as
+ * unknown). Forwards that cannot work on this host (nat-mode network) are left out with a
+ * warning; anything invalid or unsafe is an error and nothing is planned.
+ */
+VfwPlan *
+vfw_plan_for_domain(const VfwConfig *config, const VfwDomain *domain, GHashTable *networks,
+                    GError **error)
+{
+    g_autoptr(VfwPlan) plan = g_new0(VfwPlan, 1);
+    g_autoptr(GPtrArray) forwards = NULL;
+    const VfwGuestDecl *decl;
+    g_autoptr(GError) local_error = NULL;
+    PlanContext ctx = { .domain = domain, .networks = networks };
+
+    plan->rules = g_ptr_array_new_with_free_func(vfw_rule_free);
+    plan->warnings = g_ptr_array_new_with_free_func(g_free);
+    ctx.plan = plan;
+
+    decl = vfw_config_lookup_guest(config, domain->name, domain->uuid, &local_error);
+    if (local_error) {
+        g_propagate_error(error, g_steal_pointer(&local_error));
+        return NULL;
+    }
+    forwards = vfw_collect_forwards(decl, domain, error);
+    if (!forwards)
+        return NULL;
+    if (forwards->len == 0)
+        return g_steal_pointer(&plan);
+    ctx.source = decl ? decl->source : NULL;
+    ctx.defaults[0] = default_address(decl, domain, networks, G_SOCKET_FAMILY_IPV4);
+    ctx.defaults[1] = default_address(decl, domain, networks, G_SOCKET_FAMILY_IPV6);
+
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < forwards->len; i++)
+        ok = plan_forward(&ctx, g_ptr_array_index(forwards, i), error);
+    g_clear_object(&ctx.defaults[0]);
+    g_clear_object(&ctx.defaults[1]);
+    if (!ok)
+        return NULL;
+    return g_steal_pointer(&plan);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "plan.h"
+
+/* What one guest has (or may have) in firewalld, as recorded in STATEDIR/guests/UUID.state.
+ * The record is written BEFORE firewalld is changed and lists every rule that may be there,
+ * so a crash at any point leaves a record that removal or sync can finish from. */
+typedef struct {
+    char *name;
+    char *uuid;
+    gboolean pending; /* rules not (all) in firewalld yet: firewalld was absent */
+    gboolean stopped; /* the guest stopped but its rules could not be removed yet */
+    GPtrArray *rules; /* VfwRule */
+} VfwGuestState;
+
+typedef struct VfwState VfwState;
+
+VfwGuestState *vfw_guest_state_new(const char *name, const char *uuid);
+void vfw_guest_state_free(VfwGuestState *gs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwGuestState, vfw_guest_state_free)
+
+VfwState *vfw_state_open(const char *path, guint lock_timeout_ms, GError **error);
+void vfw_state_close(VfwState *state);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwState, vfw_state_close)
+
+const char *vfw_state_path(VfwState *state);
+gboolean vfw_state_load_guest(VfwState *state, const char *uuid, VfwGuestState **out,
+                              GError **error);
+gboolean vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error);
+gboolean vfw_state_remove_guest(VfwState *state, const char *uuid, GError **error);
+GPtrArray *vfw_state_list_guests(VfwState *state, GError **error);
+gboolean vfw_state_save_file(VfwState *state, const char *subdir, const char *name,
+                             const char *data, gsize len, GError **error);
+char *vfw_state_load_file(VfwState *state, const char *subdir, const char *name, gsize *len,
+                          GError **error);
+gboolean vfw_state_remove_file(VfwState *state, const char *subdir, const char *name,
+                               GError **error);
