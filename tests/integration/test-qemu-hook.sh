@@ -1,0 +1,134 @@
+#!/bin/bash
+# The qemu hook on the real stack: a real libvirtd starts real (diskless TCG) guests and
+# runs OUR installed hook; fake-guest namespaces hold the guests' addresses and answer;
+# the LAN client (and the host itself) must get the guest's answer through firewalld.
+# Run by tests/sandbox/run, which sources sandbox.sh.
+set -u
+
+FWD=virtfw-forward
+HOST=virtfw-host
+MAC1=52:54:00:00:10:0a
+MAC2=52:54:00:00:10:0b
+MAC3=52:54:00:00:10:0c
+
+policy_rules() { # POLICY [--permanent]
+    firewall-cmd ${2:-} --policy="$1" --list-rich-rules
+}
+count_rules() { # POLICY [--permanent]
+    policy_rules "$@" | grep -c 'forward-port' || true
+}
+has_rule() { # RULE POLICY [--permanent]: the policy lists exactly this rich rule
+    policy_rules "$2" ${3:-} | grep -qxF "$1"
+}
+
+sb_start_all || tap_bail "stack did not start"
+
+sb_net routenet route virbr10 192.168.110 --ipv6 fd00:110 \
+    --host "$MAC1=10" --host "$MAC2=11" --host "$MAC3=12" || tap_bail "network"
+sb_fake_guest web01 virbr10 "$MAC1" 192.168.110.10/24 192.168.110.1 \
+    fd00:110::10/64 fd00:110::1 || tap_bail "fake guest web01"
+sb_fake_guest db01 virbr10 "$MAC2" 192.168.110.11/24 192.168.110.1 || tap_bail "fake guest db01"
+sb_guest_serve web01 tcp 9000 && sb_guest_serve web01 tcp 9001 || tap_bail "servers"
+
+mkdir -p /etc/virt-firewalld/forwards.d
+cat >/etc/virt-firewalld/forwards.d/web01.conf <<'EOF'
+# published ports of web01 (the reservation for its MAC gives 192.168.110.10)
+[web01]
+forward = 8080:80/tcp; 8053:80/udp; 9000-9001/tcp; 198.51.100.1:8082:80/tcp; [2001:db8:51::1]:8086:80/tcp
+address6 = fd00:110::10
+EOF
+cat >/etc/virt-firewalld/forwards.d/db01.conf <<'EOF'
+[db01]
+forward = 8090:80/tcp
+source = 198.51.100.0/24
+EOF
+chmod 644 /etc/virt-firewalld/forwards.d/*.conf
+
+META='<vf:forwards xmlns:vf="urn:virt-firewalld:forwards:1"><vf:forward spec="8081:80/tcp"/></vf:forwards>'
+
+tap_ok "virsh create web01 runs our hook and starts" sb_domain_create web01 routenet "$MAC1" "$META"
+tap_is "web01 is running" "$($VIRSH domstate web01)" "running"
+
+tap_like "LAN client reaches web01 via host:8080" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
+tap_like "the host itself reaches web01 via its own address:8080" \
+    "$(sb_probe_host tcp 8080)" "^hello-from-web01$"
+tap_like "forward from domain metadata (8081)" "$(sb_probe_lan tcp 8081)" "^hello-from-web01$"
+tap_like "UDP forward (8053/udp -> 80/udp)" "$(sb_probe_lan udp 8053)" "^hello-from-web01$"
+tap_like "port range, first port (9000)" "$(sb_probe_lan tcp 9000)" "^hello-from-web01$"
+tap_like "port range, last port (9001)" "$(sb_probe_lan tcp 9001)" "^hello-from-web01$"
+tap_like "host-address-bound forward on 198.51.100.1:8082" \
+    "$(sb_probe_lan tcp 8082)" "^hello-from-web01$"
+tap_is "host-address-bound forward does not answer on 203.0.113.1:8082" \
+    "$(sb_probe_lan2 tcp 8082)" ""
+tap_like "IPv6 forward [2001:db8:51::1]:8086" \
+    "$(sb_probe_lan tcp 8086 2001:db8:51::1)" "^hello-from-web01$"
+
+rules=$(policy_rules $FWD)
+tap_diag "runtime rules of $FWD:" "$rules"
+R8080='rule family="ipv4" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.110.10"'
+tap_ok "runtime policy holds the exact rich rule" has_rule "$R8080" $FWD
+tap_ok "permanent policy holds it too" has_rule "$R8080" $FWD --permanent
+tap_ok "HOST policy holds it too (runtime)" has_rule "$R8080" $HOST
+tap_ok "HOST policy holds it too (permanent)" has_rule "$R8080" $HOST --permanent
+tap_ok "IPv6 rule bound to the host address" has_rule \
+    'rule family="ipv6" destination address="2001:db8:51::1" forward-port port="8086" protocol="tcp" to-port="80" to-addr="fd00:110::10"' $FWD
+tap_ok "forwards without a host address are published for IPv6 too (address6)" has_rule \
+    'rule family="ipv6" forward-port port="8080" protocol="tcp" to-port="80" to-addr="fd00:110::10"' $FWD
+# 4 unbound forwards x 2 families + 1 IPv4-bound + 1 IPv6-bound
+tap_is "web01: 10 rules in runtime $FWD" "$(count_rules $FWD)" 10
+
+# source restriction: db01 publishes 8090 only to 198.51.100.0/24
+tap_ok "virsh create db01" sb_domain_create db01 routenet "$MAC2"
+tap_like "client inside the source range reaches db01" "$(sb_probe_lan tcp 8090)" \
+    "^hello-from-db01$"
+tap_is "client outside the source range (203.0.113.2) is refused" \
+    "$(sb_probe_lan2 tcp 8090 203.0.113.1)" ""
+tap_ok "rule carries the source" has_rule \
+    'rule family="ipv4" source address="198.51.100.0/24" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $FWD
+
+# reloads and restarts keep the ports with no action of ours
+firewall-cmd -q --reload
+tap_like "after firewall-cmd --reload the forward answers" "$(sb_probe_lan tcp 8080)" \
+    "^hello-from-web01$"
+sb_restart_firewalld
+tap_like "after a firewalld restart the forward answers" "$(sb_probe_lan tcp 8080)" \
+    "^hello-from-web01$"
+tap_is "after the restart: still exactly 11 rules (web01 10 + db01 1)" "$(count_rules $FWD)" 11
+
+# libvirtd restart: reconnect re-asserts, nothing duplicated
+sb_restart_libvirtd
+tap_is "web01 still running after a libvirtd restart" "$($VIRSH domstate web01)" "running"
+tap_is "no rule duplicated after reconnect (runtime)" "$(count_rules $FWD)" 11
+tap_is "no rule duplicated after reconnect (permanent)" "$(count_rules $FWD --permanent)" 11
+tap_like "forward answers after reconnect" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
+
+# two guests claiming one host port: the second does not start, the error names both
+cat >/etc/virt-firewalld/forwards.d/web02.conf <<'EOF'
+[web02]
+forward = 8080:80/tcp
+EOF
+chmod 644 /etc/virt-firewalld/forwards.d/web02.conf
+err=$(sb_domain_create web02 routenet "$MAC3" 2>&1)
+tap_isnt_running() { [ "$($VIRSH domstate web02 2>/dev/null)" != running ]; }
+tap_ok "web02 claiming 8080 does not start" tap_isnt_running
+tap_like "the error names both guests and the port" "$err" \
+    "guest 'web02': host port of forward '8080:80/tcp' already published by guest 'web01'"
+tap_like "web01 still answers on 8080" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
+rm -f /etc/virt-firewalld/forwards.d/web02.conf
+
+# stop: exactly what was added goes, runtime and permanent
+tap_ok "virsh destroy web01" sb_domain_destroy web01
+tap_is "web01's rules are gone from runtime" "$(policy_rules $FWD | grep -c 192.168.110.10)" 0
+tap_is "web01's rules are gone from permanent" \
+    "$(policy_rules $FWD --permanent | grep -c 192.168.110.10)" 0
+tap_is "web01's rules are gone from the HOST policy" \
+    "$(policy_rules $HOST --permanent | grep -c 192.168.110.10)" 0
+tap_is "port 8080 no longer answers" "$(sb_probe_lan tcp 8080)" ""
+tap_ok "db01's rule is untouched" has_rule \
+    'rule family="ipv4" source address="198.51.100.0/24" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $FWD --permanent
+tap_ok "virsh destroy db01" sb_domain_destroy db01
+tap_is "nothing of ours remains (runtime)" "$(count_rules $FWD)" 0
+tap_is "nothing of ours remains (permanent)" "$(count_rules $FWD --permanent)" 0
+tap_is "state directory is empty" "$(ls /run/virt-firewalld/guests 2>/dev/null | wc -l)" 0
+
+tap_done
