@@ -206,6 +206,12 @@ sb_net() {
     _sb_record networks "$name"
     $VIRSH net-define "$xml" >/dev/null || return 1
     $VIRSH net-start "$name" >/dev/null || return 1
+    # the bridge's IPv6 address stays tentative until a port is up, then DAD holds it
+    # back 1-2 s more (the first v6 connection then stalls): skip DAD on sandbox bridges
+    if [ -n "$v6" ]; then
+        sysctl -qw "net.ipv6.conf.$bridge.accept_dad=0" 2>/dev/null
+    fi
+    return 0
 }
 
 sb_net_destroy() {
@@ -303,17 +309,19 @@ _sb_listening() { [ -n "$(ip netns exec "$1" ss "$2" "sport = :$3")" ]; }
 # ---------------------------------------------------------------------------------
 # probes: print the answer's first line, true only if an answer came
 # ---------------------------------------------------------------------------------
-# bash's /dev/tcp and /dev/udp (no interpreter to start: ~10 ms a probe); dd reads a
-# UDP reply in one read() (bash's `read` would consume a datagram a byte at a time)
+# TCP: socat (bash's /dev/tcp sleeps 1 s after a refused connect); -t: wait that long
+# for the answer after our (empty) stdin ended. UDP: bash's /dev/udp, and dd reads the
+# reply in one read() (bash's `read` would consume a datagram a byte at a time).
 _SB_PROBE_SH='
-proto=$1 dest=${2#[} port=$3
+proto=$1 dest=${2#[} port=$3 t=$4
 dest=${dest%]}
-{ exec 3<>"/dev/$proto/$dest/$port"; } 2>/dev/null || exit 1
 if [ "$proto" = udp ]; then
+    { exec 3<>"/dev/udp/$dest/$port"; } 2>/dev/null || exit 1
     printf "probe\n" >&3 || exit 1
     line=$(dd bs=65535 count=1 <&3 2>/dev/null | head -n 1)
 else
-    line=$(head -n 1 <&3)
+    case $dest in *:*) addr="TCP6:[$dest]:$port" ;; *) addr="TCP4:$dest:$port" ;; esac
+    line=$(socat -t "$t" -T "$t" - "$addr,connect-timeout=$t" </dev/null 2>/dev/null | head -n 1)
 fi
 [ -n "$line" ] || exit 1
 printf "%s\n" "$line"
@@ -324,9 +332,9 @@ _sb_probe() { # NS|"" PROTO DEST PORT
     shift
     case $1 in tcp | udp) ;; *) sb_log "probe: protocol tcp or udp, not '$1'"; return 2 ;; esac
     if [ -z "$ns" ] || [ "$ns" = "$SB_HOST_NS" ]; then
-        out=$(timeout "$SB_PROBE_TIMEOUT" bash -c "$_SB_PROBE_SH" probe "$@")
+        out=$(timeout "$SB_PROBE_TIMEOUT" bash -c "$_SB_PROBE_SH" probe "$@" "$SB_PROBE_TIMEOUT")
     else
-        out=$(timeout "$SB_PROBE_TIMEOUT" ip netns exec "$ns" bash -c "$_SB_PROBE_SH" probe "$@")
+        out=$(timeout "$SB_PROBE_TIMEOUT" ip netns exec "$ns" bash -c "$_SB_PROBE_SH" probe "$@" "$SB_PROBE_TIMEOUT")
     fi
     rc=$?
     if [ $rc = 0 ] && [ -n "$out" ]; then
