@@ -107,7 +107,10 @@ parse_metadata(VfwDomain *domain, xmlNode *metadata, GError **error)
         for (xmlNode *n = list->children; n; n = n->next) {
             if (n->type != XML_ELEMENT_NODE)
                 continue;
-            if (!is_ours(n, "forward")) {
+            /* `virsh metadata --set` puts only the top element in our namespace: its
+             * children come back unprefixed. Accept both spellings. */
+            if (!is_ours(n, "forward") &&
+                (n->ns || strcmp((const char *)n->name, "forward") != 0)) {
                 g_set_error(error, VFW_ERROR, VFW_ERROR_XML,
                             "guest '%s': unexpected element '%s' in forwards metadata",
                             domain->name, (const char *)n->name);

@@ -10,6 +10,7 @@ HOST=virtfw-host
 MAC1=52:54:00:00:10:0a
 MAC2=52:54:00:00:10:0b
 MAC3=52:54:00:00:10:0c
+MAC4=52:54:00:00:10:0d
 
 policy_rules() { # POLICY [--permanent]
     firewall-cmd ${2:-} --policy="$1" --list-rich-rules
@@ -24,7 +25,7 @@ has_rule() { # RULE POLICY [--permanent]: the policy lists exactly this rich rul
 sb_start_all || tap_bail "stack did not start"
 
 sb_net routenet route virbr10 192.168.110 --ipv6 fd00:110 \
-    --host "$MAC1=10" --host "$MAC2=11" --host "$MAC3=12" || tap_bail "network"
+    --host "$MAC1=10" --host "$MAC2=11" --host "$MAC3=12" --host "$MAC4=13" || tap_bail "network"
 sb_fake_guest web01 virbr10 "$MAC1" 192.168.110.10/24 192.168.110.1 \
     fd00:110::10/64 fd00:110::1 || tap_bail "fake guest web01"
 sb_fake_guest db01 virbr10 "$MAC2" 192.168.110.11/24 192.168.110.1 || tap_bail "fake guest db01"
@@ -115,6 +116,28 @@ tap_like "the error names both guests and the port" "$err" \
     "guest 'web02': host port of forward '8080:80/tcp' already published by guest 'web01'"
 tap_like "web01 still answers on 8080" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
 rm -f /etc/virt-firewalld/forwards.d/web02.conf
+
+# metadata written by `virsh metadata` on a persistent guest (libvirt puts only the top
+# element into our namespace)
+sb_fake_guest app01 virbr10 "$MAC4" 192.168.110.13/24 192.168.110.1 || tap_bail "app01"
+cat >"$SB/app01.xml" <<EOF
+<domain type='qemu'><name>app01</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type></os>
+<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
+<interface type='network'><source network='routenet'/><mac address='$MAC4'/>
+<model type='virtio'/><rom enabled='no'/></interface>
+<controller type='usb' model='none'/><video><model type='none'/></video>
+<memballoon model='none'/></devices></domain>
+EOF
+$VIRSH define "$SB/app01.xml" >/dev/null
+tap_ok "virsh metadata sets a forward on a defined guest" $VIRSH metadata app01 \
+    urn:virt-firewalld:forwards:1 --key vf --config \
+    --set '<forwards><forward spec="8070:80/tcp"/></forwards>'
+tap_ok "virsh start app01" $VIRSH start app01
+tap_like "the metadata forward answers (8070)" "$(sb_probe_lan tcp 8070)" "^hello-from-app01$"
+$VIRSH destroy app01 >/dev/null
+$VIRSH undefine app01 >/dev/null
+tap_is "app01's port is closed after it stops" "$(sb_probe_lan tcp 8070)" ""
 
 # stop: exactly what was added goes, runtime and permanent
 tap_ok "virsh destroy web01" sb_domain_destroy web01

@@ -285,7 +285,20 @@ sb_fake_guest() {
         ip -n "$ns" addr add "$ip6" dev eth0 nodad &&
             ip -n "$ns" -6 route add default via "$gw6" || return 1
     fi
-    sb_guest_serve "$name" tcp 80 && sb_guest_serve "$name" udp 80
+    sb_guest_serve "$name" tcp 80 && sb_guest_serve "$name" udp 80 || return 1
+    # the first port on a bridge: for ~1.3 s the bridge's IPv6 address is not yet used
+    # as a source and the first v6 connection stalls ~2 s; wait until it is
+    if [ -n "$ip6" ]; then
+        _sb_wait_for 5 _sb_v6_src_on "${ip6%/*}" "$bridge" ||
+            sb_log "guest $name: the host still routes to ${ip6%/*} from outside $bridge"
+    fi
+    return 0
+}
+
+_sb_v6_src_on() { # ADDR BRIDGE: the host reaches ADDR from an address of BRIDGE
+    local src
+    src=$(ip -6 route get "$1" 2>/dev/null | sed -n 's/.* src \([^ ]*\).*/\1/p')
+    [ -n "$src" ] && ip -6 addr show dev "$2" | grep -q "inet6 $src/"
 }
 
 # sb_guest_serve NAME tcp|udp PORT: another server answering hello-from-NAME (v4+v6)
