@@ -156,7 +156,8 @@ read_trusted_file(const char *path, gsize *len, GError **error)
     struct stat st;
     int fd;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO put in place of a drop-in must not hang the hook. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: %s", path, g_strerror(errno));
         return NULL;
@@ -202,7 +203,10 @@ parse_keyfile(const char *data, gsize len, const char *origin, GError **error)
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: not UTF-8 text", origin);
         return NULL;
     }
-    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local_error)) {
+    /* KEEP_TRANSLATIONS: otherwise GKeyFile silently drops `key[LOCALE]=` lines of other
+     * locales (which ones depends on the caller's LANG); kept, they are unknown keys. */
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_KEEP_TRANSLATIONS,
+                                   &local_error)) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: %s", origin,
                     local_error->message);
         return NULL;
@@ -499,6 +503,16 @@ vfw_config_lookup_guest(const VfwConfig *config, const char *name, const char *u
 {
     const VfwGuestDecl *by_name = g_hash_table_lookup(config->guests, name);
     const VfwGuestDecl *by_uuid = uuid ? g_hash_table_lookup(config->guests, uuid) : NULL;
+    GHashTableIter iter;
+    gpointer key, value;
+
+    /* UUIDs compare case-insensitively (libvirt accepts either case, dmidecode prints
+     * upper case); the domain parser gives us lower case. */
+    g_hash_table_iter_init(&iter, config->guests);
+    while (uuid && !by_uuid && g_hash_table_iter_next(&iter, &key, &value)) {
+        if (g_ascii_strcasecmp(key, uuid) == 0)
+            by_uuid = value;
+    }
 
     if (by_name && by_uuid && by_name != by_uuid) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "netzone.h"
 #include "state.h"
 #include "vfw-error.h"
 #include "xml.h"
@@ -195,20 +196,37 @@ vfw_hook_qemu(const VfwContext *ctx, const char *const *args, int in_fd, GPtrArr
     return TRUE;
 }
 
+static gboolean
+cache_network(const VfwContext *ctx, const VfwNetwork *network, const char *xml, gsize len,
+              gboolean drop, GError **error)
+{
+    g_autofree char *file = g_strdup_printf("%s.xml", network->name);
+    g_autoptr(VfwState) state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error);
+
+    if (!state)
+        return FALSE;
+    if (drop)
+        return vfw_state_remove_file(state, "networks", file, error);
+    return vfw_state_save_file(state, "networks", file, xml, len, error);
+}
+
 /**
  * vfw_hook_network:
- * The network hook: caches the definition libvirt passes on start/started/updated (the
- * qemu hook resolves guest addresses from it) and drops it on stopped.
+ * The network hook: caches the definition libvirt passes (the qemu hook resolves guest
+ * addresses from it), puts the bridges libvirt leaves in no zone into theirs once they
+ * exist (started), and undoes both on stopped. Only 'start' can fail, and only on input
+ * that is not a network: a firewalld problem never stops a network.
  */
 gboolean
 vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd,
                  GPtrArray *warnings, GError **error)
 {
     g_autoptr(VfwNetwork) network = NULL;
-    g_autoptr(VfwState) state = NULL;
+    g_autoptr(VfwConfig) config = NULL;
+    g_autoptr(GError) local_error = NULL;
     g_autofree char *xml = NULL;
-    g_autofree char *file = NULL;
     const char *op;
+    gboolean stopped;
     gsize len = 0;
 
     if (!args[0] || !args[1]) {
@@ -216,9 +234,10 @@ vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd,
         return FALSE;
     }
     op = args[1];
+    stopped = strcmp(op, "stopped") == 0;
     if (strcmp(op, "start") != 0 && strcmp(op, "started") != 0 && strcmp(op, "updated") != 0 &&
-        strcmp(op, "stopped") != 0)
-        return TRUE;
+        !stopped)
+        return TRUE; /* port-created, port-deleted, unknown */
     xml = vfw_xml_read_stream(in_fd, &len, error);
     if (!xml || !(network = vfw_network_parse(xml, len, error))) {
         g_prefix_error(error, "network '%s': ", args[0]);
@@ -228,11 +247,18 @@ vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd,
         g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "network '%s': odd name", network->name);
         return FALSE;
     }
-    file = g_strdup_printf("%s.xml", network->name);
-    state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error);
-    if (!state)
+    if (!cache_network(ctx, network, xml, len, stopped, error))
         return FALSE;
-    if (strcmp(op, "stopped") == 0)
-        return vfw_state_remove_file(state, "networks", file, error);
-    return vfw_state_save_file(state, "networks", file, xml, len, error);
+    if (stopped) {
+        if (!vfw_network_unbind(ctx, network->name, dbus_timeout(ctx), warnings, &local_error))
+            g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", local_error->message));
+        return TRUE;
+    }
+    if (strcmp(op, "started") != 0)
+        return TRUE; /* the bridge does not exist before 'started' */
+    config = vfw_config_load(ctx->confdir, &local_error);
+    if (!config || !vfw_network_bind(ctx, config, network, warnings, &local_error))
+        g_ptr_array_add(warnings, g_strdup_printf("network '%s': %s, ignoring", network->name,
+                                                  local_error->message));
+    return TRUE;
 }

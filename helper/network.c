@@ -231,10 +231,13 @@ VfwNetwork *
 vfw_network_load(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
+    g_autoptr(GError) local_error = NULL;
     gsize len = 0;
 
-    if (!g_file_get_contents(path, &data, &len, error))
+    if (!g_file_get_contents(path, &data, &len, &local_error)) {
+        g_set_error_literal(error, VFW_ERROR, VFW_ERROR_XML, local_error->message);
         return NULL;
+    }
     VfwNetwork *network = vfw_network_parse(data, len, error);
     if (!network)
         g_prefix_error(error, "%s: ", path);

@@ -59,6 +59,8 @@ tap_like "port range, first port (9000)" "$(sb_probe_lan tcp 9000)" "^hello-from
 tap_like "port range, last port (9001)" "$(sb_probe_lan tcp 9001)" "^hello-from-web01$"
 tap_like "host-address-bound forward on 198.51.100.1:8082" \
     "$(sb_probe_lan tcp 8082)" "^hello-from-web01$"
+tap_like "control: the second LAN client reaches an unbound forward via 203.0.113.1:8080" \
+    "$(sb_probe_lan2 tcp 8080)" "^hello-from-web01$"
 tap_is "host-address-bound forward does not answer on 203.0.113.1:8082" \
     "$(sb_probe_lan2 tcp 8082)" ""
 tap_like "IPv6 forward [2001:db8:51::1]:8086" \

@@ -14,15 +14,15 @@
 #include "config.h"
 #include "vfw-error.h"
 
-#define assert_contains(hay, needle)                                                         \
-    G_STMT_START                                                                             \
-    {                                                                                        \
-        const char *h_ = (hay), *n_ = (needle);                                              \
-        if (!h_ || !strstr(h_, n_)) {                                                        \
-            g_autofree char *m_ = g_strdup_printf("'%s' does not contain '%s'", h_, n_);     \
-            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m_);            \
-        }                                                                                    \
-    }                                                                                        \
+#define assert_contains(hay, needle)                                                               \
+    G_STMT_START                                                                                   \
+    {                                                                                              \
+        const char *h_ = (hay), *n_ = (needle);                                                    \
+        if (!h_ || !strstr(h_, n_)) {                                                              \
+            g_autofree char *m_ = g_strdup_printf("'%s' does not contain '%s'", h_, n_);           \
+            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m_);                  \
+        }                                                                                          \
+    }                                                                                              \
     G_STMT_END
 
 #define UUID_A "6f9a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -144,7 +144,8 @@ test_dropin_full(void)
     g_assert_cmpstr(decl->origin, ==, "/etc/virt-firewalld/forwards.d/web.conf:2");
     g_assert_cmpuint(decl->forwards->len, ==, 3);
     assert_forward(forward_at(decl, 0), "8080:80/tcp", "/etc/virt-firewalld/forwards.d/web.conf:3");
-    assert_forward(forward_at(decl, 1), "8443:443/tcp", "/etc/virt-firewalld/forwards.d/web.conf:3");
+    assert_forward(forward_at(decl, 1), "8443:443/tcp",
+                   "/etc/virt-firewalld/forwards.d/web.conf:3");
     assert_forward(forward_at(decl, 2), "5000-5010:5000-5010/udp",
                    "/etc/virt-firewalld/forwards.d/web.conf:3");
     assert_inet(decl->address, "192.168.100.10");
@@ -186,8 +187,8 @@ test_dropin_merge(void)
 
     g_assert_true(load_data(config, "[web01]\nforward=8080:80\naddress=192.168.100.10\n",
                             "10-web.conf", &error));
-    g_assert_true(load_data(config, "\n\n[web01]\nforward=8443:443;53/udp\n", "20-web.conf",
-                            &error));
+    g_assert_true(
+        load_data(config, "\n\n[web01]\nforward=8443:443;53/udp\n", "20-web.conf", &error));
     g_assert_no_error(error);
     decl = g_hash_table_lookup(config->guests, "web01");
     g_assert_cmpuint(decl->forwards->len, ==, 3);
@@ -225,35 +226,63 @@ typedef struct {
 } DropinBadCase;
 
 static const DropinBadCase dropin_bad_cases[] = {
-    { "address-twice", "[web01]\naddress=192.168.100.10\n",
+    { "address-twice",
+      "[web01]\naddress=192.168.100.10\n",
       "[web01]\nforward=80\naddress=192.168.100.11\n",
       { "b.conf:3", "a.conf", "guest 'web01'", "'address' already set" } },
-    { "address6-twice", "[web01]\naddress6=2001:db8::10\n", "[web01]\naddress6=2001:db8::11\n",
+    { "address6-twice",
+      "[web01]\naddress6=2001:db8::10\n",
+      "[web01]\naddress6=2001:db8::11\n",
       { "b.conf:2", "a.conf", "'address6' already set" } },
-    { "source-twice", "[web01]\nsource=203.0.113.0/24\n", "[web01]\nsource=198.51.100.0/24\n",
+    { "source-twice",
+      "[web01]\nsource=203.0.113.0/24\n",
+      "[web01]\nsource=198.51.100.0/24\n",
       { "b.conf:2", "a.conf", "'source' already set" } },
-    { "unknown-key", NULL, "[web01]\nforward=80\nport=90\n",
+    { "unknown-key",
+      NULL,
+      "[web01]\nforward=80\nport=90\n",
       { "b.conf:3", "guest 'web01'", "unknown key 'port'" } },
-    { "unknown-key-indented", NULL, "[web01]\n\n  # comment\n  to-addr = 10.0.0.1\n",
+    { "unknown-key-indented",
+      NULL,
+      "[web01]\n\n  # comment\n  to-addr = 10.0.0.1\n",
       { "b.conf:4", "unknown key 'to-addr'" } },
     { "localized-key", NULL, "[web01]\nforward[de]=80\n", { "b.conf:2", "unknown key" } },
-    { "bad-port", NULL, "[web01]\n\nforward = 8080:0/tcp\n",
+    { "bad-port",
+      NULL,
+      "[web01]\n\nforward = 8080:0/tcp\n",
       { "b.conf:3", "guest 'web01'", "guest port '0'" } },
-    { "bad-port-in-list", NULL, "[web01]\nforward = 80; 70000\n",
+    { "bad-port-in-list",
+      NULL,
+      "[web01]\nforward = 80; 70000\n",
       { "b.conf:2", "host port '70000'" } },
-    { "injection", NULL, "[web01]\nforward = 80 to-addr=10.0.0.1\n",
+    { "injection",
+      NULL,
+      "[web01]\nforward = 80 to-addr=10.0.0.1\n",
       { "b.conf:2", "unexpected character ' '" } },
-    { "bad-proto", NULL, "[web01]\nforward = 80/icmp\n", { "b.conf:2", "unknown protocol 'icmp'" } },
-    { "source-host-bits", NULL, "[web01]\nforward=80\nsource = 203.0.113.5/24\n",
+    { "bad-proto",
+      NULL,
+      "[web01]\nforward = 80/icmp\n",
+      { "b.conf:2", "unknown protocol 'icmp'" } },
+    { "source-host-bits",
+      NULL,
+      "[web01]\nforward=80\nsource = 203.0.113.5/24\n",
       { "b.conf:3", "key 'source'", "'203.0.113.5/24'" } },
     { "source-garbage", NULL, "[web01]\nsource = everyone\n", { "b.conf:2", "'everyone'" } },
-    { "address-v6-in-v4", NULL, "[web01]\naddress = 2001:db8::1\n",
+    { "address-v6-in-v4",
+      NULL,
+      "[web01]\naddress = 2001:db8::1\n",
       { "b.conf:2", "key 'address'", "'2001:db8::1' is not an IPv4 address" } },
-    { "address6-v4", NULL, "[web01]\naddress6 = 192.168.100.10\n",
+    { "address6-v4",
+      NULL,
+      "[web01]\naddress6 = 192.168.100.10\n",
       { "b.conf:2", "key 'address6'", "is not an IPv6 address" } },
-    { "address-loopback", NULL, "[web01]\naddress = 127.0.0.1\n",
+    { "address-loopback",
+      NULL,
+      "[web01]\naddress = 127.0.0.1\n",
       { "b.conf:2", "cannot be used" } },
-    { "address-hostname", NULL, "[web01]\naddress = web01.example\n",
+    { "address-hostname",
+      NULL,
+      "[web01]\naddress = web01.example\n",
       { "b.conf:2", "'web01.example'" } },
     { "no-group", NULL, "forward = 80\n", { "b.conf" } },
     { "not-utf8", NULL, "[web01]\nforward = 80\xff\n", { "b.conf", "not UTF-8" } },
@@ -275,8 +304,7 @@ test_dropin_bad(gconstpointer data)
         g_assert_false(load_data(config, tc->second, "b.conf", &error));
     } else {
         static const char nul[] = "[web01]\nforward=80\0\n";
-        g_assert_false(vfw_config_load_dropin_data(config, nul, sizeof(nul) - 1, "b.conf",
-                                                   &error));
+        g_assert_false(vfw_config_load_dropin_data(config, nul, sizeof(nul) - 1, "b.conf", &error));
     }
     g_assert_error(error, VFW_ERROR, VFW_ERROR_CONFIG);
     g_assert_true(g_str_has_prefix(error->message, "b.conf"));
@@ -297,8 +325,7 @@ test_lookup(void)
     g_assert_true(load_data(config, "[" UUID_A "]\nforward=443\n", "by-uuid.conf", &error));
     g_assert_no_error(error);
 
-    decl = vfw_config_lookup_guest(config, "web01", "00000000-0000-4000-8000-000000000001",
-                                   &error);
+    decl = vfw_config_lookup_guest(config, "web01", "00000000-0000-4000-8000-000000000001", &error);
     g_assert_no_error(error);
     g_assert_nonnull(decl);
     g_assert_cmpstr(decl->group, ==, "web01");
@@ -312,8 +339,7 @@ test_lookup(void)
     g_assert_nonnull(decl);
     g_assert_cmpstr(decl->group, ==, UUID_A);
 
-    decl = vfw_config_lookup_guest(config, "db01", "00000000-0000-4000-8000-000000000001",
-                                   &error);
+    decl = vfw_config_lookup_guest(config, "db01", "00000000-0000-4000-8000-000000000001", &error);
     g_assert_no_error(error);
     g_assert_null(decl);
 
@@ -337,36 +363,68 @@ typedef struct {
 
 static const MainCase main_cases[] = {
     { "empty", "", VFW_ON_ERROR_FAIL, 5000, { NULL } },
-    { "warn", "[hook]\non-error = warn\ndbus-timeout = 10\n", VFW_ON_ERROR_WARN, 10000,
-      { NULL } },
+    { "warn", "[hook]\non-error = warn\ndbus-timeout = 10\n", VFW_ON_ERROR_WARN, 10000, { NULL } },
     { "fail", "# defaults\n[hook]\non-error=fail\n", VFW_ON_ERROR_FAIL, 5000, { NULL } },
     { "timeout-min", "[hook]\ndbus-timeout=1\n", VFW_ON_ERROR_FAIL, 1000, { NULL } },
     { "timeout-max", "[hook]\ndbus-timeout=120\n", VFW_ON_ERROR_FAIL, 120000, { NULL } },
-    { "on-error-bad", "[hook]\n\non-error = maybe\n", 0, 0,
+    { "on-error-bad",
+      "[hook]\n\non-error = maybe\n",
+      0,
+      0,
       { "virt-firewalld.conf:3", "key 'on-error'", "invalid value 'maybe'", "fail or warn" } },
-    { "on-error-case", "[hook]\non-error = WARN\n", 0, 0,
+    { "on-error-case",
+      "[hook]\non-error = WARN\n",
+      0,
+      0,
       { "virt-firewalld.conf:2", "invalid value 'WARN'" } },
-    { "timeout-zero", "[hook]\ndbus-timeout = 0\n", 0, 0,
+    { "timeout-zero",
+      "[hook]\ndbus-timeout = 0\n",
+      0,
+      0,
       { "virt-firewalld.conf:2", "key 'dbus-timeout'", "invalid value '0'", "1-120" } },
-    { "timeout-too-long", "[hook]\ndbus-timeout = 121\n", 0, 0,
+    { "timeout-too-long",
+      "[hook]\ndbus-timeout = 121\n",
+      0,
+      0,
       { "virt-firewalld.conf:2", "invalid value '121'" } },
     { "timeout-negative", "[hook]\ndbus-timeout = -5\n", 0, 0, { "invalid value '-5'" } },
     { "timeout-units", "[hook]\ndbus-timeout = 5s\n", 0, 0, { "invalid value '5s'" } },
-    { "timeout-overflow", "[hook]\ndbus-timeout = 4294967297\n", 0, 0,
+    { "timeout-overflow",
+      "[hook]\ndbus-timeout = 4294967297\n",
+      0,
+      0,
       { "invalid value '4294967297'" } },
-    { "hook-unknown-key", "[hook]\non-error=warn\nretries=3\n", 0, 0,
+    { "hook-unknown-key",
+      "[hook]\non-error=warn\nretries=3\n",
+      0,
+      0,
       { "virt-firewalld.conf:3", "unknown key 'retries' in [hook]" } },
-    { "unknown-group", "[hook]\non-error=warn\n\n[forwards]\nweb01=80\n", 0, 0,
+    { "unknown-group",
+      "[hook]\non-error=warn\n\n[forwards]\nweb01=80\n",
+      0,
+      0,
       { "virt-firewalld.conf:4", "unknown group '[forwards]'" } },
-    { "network-empty-name", "[network:]\nzone=public\n", 0, 0,
+    { "network-empty-name",
+      "[network:]\nzone=public\n",
+      0,
+      0,
       { "virt-firewalld.conf:1", "unknown group '[network:]'" } },
-    { "zone-bad-chars", "[network:default]\nzone = trusted;drop\n", 0, 0,
+    { "zone-bad-chars",
+      "[network:default]\nzone = trusted;drop\n",
+      0,
+      0,
       { "virt-firewalld.conf:2", "network 'default'", "'trusted;drop' is not a firewalld zone" } },
     { "zone-space", "[network:default]\nzone = my zone\n", 0, 0, { "'my zone'" } },
-    { "zone-too-long", "[network:default]\nzone = abcdefghijklmnopqr\n", 0, 0,
+    { "zone-too-long",
+      "[network:default]\nzone = abcdefghijklmnopqr\n",
+      0,
+      0,
       { "'abcdefghijklmnopqr' is not a firewalld zone" } },
     { "zone-empty", "[network:default]\nzone =\n", 0, 0, { "'' is not a firewalld zone" } },
-    { "network-unknown-key", "[network:default]\nzone=public\npolicy=x\n", 0, 0,
+    { "network-unknown-key",
+      "[network:default]\nzone=public\npolicy=x\n",
+      0,
+      0,
       { "virt-firewalld.conf:3", "unknown key 'policy' in [network:default]" } },
     { "not-keyfile", "on-error=warn\n", 0, 0, { "virt-firewalld.conf" } },
 };
@@ -407,8 +465,7 @@ test_main_zones(Fixture *fx, gconstpointer data)
     g_assert_true(vfw_config_load_main(config, path, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(g_hash_table_size(config->network_zones), ==, 2);
-    g_assert_cmpstr(g_hash_table_lookup(config->network_zones, "default"), ==,
-                    "libvirt-routed");
+    g_assert_cmpstr(g_hash_table_lookup(config->network_zones, "default"), ==, "libvirt-routed");
     g_assert_cmpstr(g_hash_table_lookup(config->network_zones, "lab-net"), ==, "lab_zone");
 }
 
@@ -454,12 +511,11 @@ test_load_dir(Fixture *fx, gconstpointer data)
     const VfwGuestDecl *decl;
 
     main_path = write_file(fx->dir, "virt-firewalld.conf",
-                           "[hook]\non-error=warn\n[network:default]\nzone=libvirt-routed\n",
-                           0644);
+                           "[hook]\non-error=warn\n[network:default]\nzone=libvirt-routed\n", 0644);
     /* Loaded in name order: 10- before 20-, whatever the directory order. */
     b = write_file(fx->dropdir, "20-web.conf", "[web01]\nforward=8443:443\n", 0644);
-    a = write_file(fx->dropdir, "10-web.conf",
-                   "[web01]\nforward=8080:80\naddress=192.168.100.10\n", 0600);
+    a = write_file(fx->dropdir, "10-web.conf", "[web01]\nforward=8080:80\naddress=192.168.100.10\n",
+                   0600);
     c = write_file(fx->dropdir, "README", "not a drop-in [\n", 0644);
     d = write_file(fx->dropdir, ".hidden.conf", "[ignored]\nforward=1\n", 0644);
     e = write_file(fx->dropdir, "web.conf.rpmsave", "[ignored2]\nforward=1\n", 0644);
@@ -468,8 +524,7 @@ test_load_dir(Fixture *fx, gconstpointer data)
     g_assert_no_error(error);
     g_assert_nonnull(config);
     g_assert_cmpint(config->on_error, ==, VFW_ON_ERROR_WARN);
-    g_assert_cmpstr(g_hash_table_lookup(config->network_zones, "default"), ==,
-                    "libvirt-routed");
+    g_assert_cmpstr(g_hash_table_lookup(config->network_zones, "default"), ==, "libvirt-routed");
     g_assert_cmpuint(g_hash_table_size(config->guests), ==, 1);
     decl = g_hash_table_lookup(config->guests, "web01");
     g_assert_cmpuint(decl->forwards->len, ==, 2);
@@ -499,10 +554,10 @@ test_load_dir_conflict(Fixture *fx, gconstpointer data)
 {
     g_autoptr(VfwConfig) config = NULL;
     g_autoptr(GError) error = NULL;
-    g_autofree char *a = write_file(fx->dropdir, "10-a.conf", "[web01]\naddress=192.168.1.2\n",
-                                    0644);
-    g_autofree char *b = write_file(fx->dropdir, "20-b.conf",
-                                    "[web01]\nforward=80\naddress=192.168.1.3\n", 0644);
+    g_autofree char *a =
+        write_file(fx->dropdir, "10-a.conf", "[web01]\naddress=192.168.1.2\n", 0644);
+    g_autofree char *b =
+        write_file(fx->dropdir, "20-b.conf", "[web01]\nforward=80\naddress=192.168.1.3\n", 0644);
     g_autofree char *where_b = g_strdup_printf("%s:3", b);
 
     config = vfw_config_load(fx->dir, &error);
@@ -616,8 +671,7 @@ main(int argc, char **argv)
     g_test_add_func("/config/dropin/merge", test_dropin_merge);
     g_test_add_func("/config/dropin/uuid-case", test_dropin_uuid_case);
     for (guint i = 0; i < G_N_ELEMENTS(dropin_bad_cases); i++) {
-        g_autofree char *path = g_strdup_printf("/config/dropin/bad/%s",
-                                                dropin_bad_cases[i].label);
+        g_autofree char *path = g_strdup_printf("/config/dropin/bad/%s", dropin_bad_cases[i].label);
         g_test_add_data_func(path, &dropin_bad_cases[i], test_dropin_bad);
     }
     g_test_add_func("/config/lookup", test_lookup);
@@ -630,15 +684,13 @@ main(int argc, char **argv)
                fixture_teardown);
     g_test_add("/config/main/missing", Fixture, NULL, fixture_setup, test_main_missing,
                fixture_teardown);
-    g_test_add("/config/load/dir", Fixture, NULL, fixture_setup, test_load_dir,
-               fixture_teardown);
+    g_test_add("/config/load/dir", Fixture, NULL, fixture_setup, test_load_dir, fixture_teardown);
     g_test_add("/config/load/no-dropins", Fixture, NULL, fixture_setup, test_load_dir_empty,
                fixture_teardown);
-    g_test_add("/config/load/address-twice", Fixture, NULL, fixture_setup,
-               test_load_dir_conflict, fixture_teardown);
+    g_test_add("/config/load/address-twice", Fixture, NULL, fixture_setup, test_load_dir_conflict,
+               fixture_teardown);
     for (guint i = 0; i < G_N_ELEMENTS(hostile_cases); i++) {
-        g_autofree char *path = g_strdup_printf("/config/load/hostile/%s",
-                                                hostile_cases[i].label);
+        g_autofree char *path = g_strdup_printf("/config/load/hostile/%s", hostile_cases[i].label);
         g_test_add(path, Fixture, &hostile_cases[i], fixture_setup, test_load_dir_hostile,
                    fixture_teardown);
     }

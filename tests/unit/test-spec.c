@@ -9,15 +9,15 @@
 #include "spec.h"
 #include "vfw-error.h"
 
-#define assert_contains(hay, needle)                                                         \
-    G_STMT_START                                                                             \
-    {                                                                                        \
-        const char *h_ = (hay), *n_ = (needle);                                              \
-        if (!h_ || !strstr(h_, n_)) {                                                        \
-            g_autofree char *m_ = g_strdup_printf("'%s' does not contain '%s'", h_, n_);     \
-            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m_);            \
-        }                                                                                    \
-    }                                                                                        \
+#define assert_contains(hay, needle)                                                               \
+    G_STMT_START                                                                                   \
+    {                                                                                              \
+        const char *h_ = (hay), *n_ = (needle);                                                    \
+        if (!h_ || !strstr(h_, n_)) {                                                              \
+            g_autofree char *m_ = g_strdup_printf("'%s' does not contain '%s'", h_, n_);           \
+            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m_);                  \
+        }                                                                                          \
+    }                                                                                              \
     G_STMT_END
 
 /* Error lines end up on one line of stderr or the journal: no control characters. */
@@ -44,8 +44,8 @@ static const GoodCase good_cases[] = {
       "8443:443/tcp" },
     { "5000-5010/udp", G_SOCKET_FAMILY_INVALID, "", 5000, 5010, 5000, 5010, VFW_PROTO_UDP,
       "5000-5010:5000-5010/udp" },
-    { "5000-5010:6000-6010/udp", G_SOCKET_FAMILY_INVALID, "", 5000, 5010, 6000, 6010,
-      VFW_PROTO_UDP, "5000-5010:6000-6010/udp" },
+    { "5000-5010:6000-6010/udp", G_SOCKET_FAMILY_INVALID, "", 5000, 5010, 6000, 6010, VFW_PROTO_UDP,
+      "5000-5010:6000-6010/udp" },
     { "198.51.100.1:2222:22/tcp", G_SOCKET_FAMILY_IPV4, "198.51.100.1", 2222, 2222, 22, 22,
       VFW_PROTO_TCP, "198.51.100.1:2222:22/tcp" },
     { "198.51.100.1:2222", G_SOCKET_FAMILY_IPV4, "198.51.100.1", 2222, 2222, 2222, 2222,
