@@ -138,7 +138,7 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     g_autoptr(GError) fw_error = NULL;
 
     copy_rules(next->rules, plan->rules);
-    state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error);
+    state = vfw_context_open_state(ctx, error);
     if (!state || !vfw_state_load_guest(state, domain->uuid, &old, error))
         return FALSE;
     if (!old && next->rules->len == 0)
@@ -205,8 +205,8 @@ vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guin
     g_autoptr(GPtrArray) none = g_ptr_array_new();
     g_autoptr(GError) fw_error = NULL;
 
-    state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error);
-    if (!state || !vfw_state_load_guest(state, uuid, &gs, error))
+    state = vfw_context_open_state(ctx, error);
+    if (!state || !vfw_state_load_guest_any(state, uuid, &gs, error))
         return FALSE;
     if (!gs)
         return TRUE;

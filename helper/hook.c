@@ -30,9 +30,24 @@ vfw_context_init(VfwContext *ctx)
 {
     ctx->confdir = VFW_CONFDIR;
     ctx->statedir = VFW_STATEDIR;
+    ctx->ledgerdir = VFW_LEDGERDIR;
     ctx->libvirt_rundir = VFW_LIBVIRT_RUNDIR;
     ctx->bus = NULL;
     ctx->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
+}
+
+/**
+ * vfw_context_open_state:
+ * Opens the state directory with its lock, and the persistent ledger when configured.
+ */
+VfwState *
+vfw_context_open_state(const VfwContext *ctx, GError **error)
+{
+    g_autoptr(VfwState) state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error);
+
+    if (!state || (ctx->ledgerdir && !vfw_state_open_ledger(state, ctx->ledgerdir, error)))
+        return NULL;
+    return g_steal_pointer(&state);
 }
 
 /* A network's definition: libvirt's own status file first (always current while the

@@ -12,12 +12,14 @@
 typedef struct {
     const char *confdir;
     const char *statedir;
+    const char *ledgerdir; /* persistent mirror of guest records; NULL: none */
     const char *libvirt_rundir;
     GDBusConnection *bus; /* NULL: the system bus */
     guint lock_timeout_ms;
 } VfwContext;
 
 void vfw_context_init(VfwContext *ctx);
+struct VfwState *vfw_context_open_state(const VfwContext *ctx, GError **error);
 
 gboolean vfw_hook_qemu(const VfwContext *ctx, const char *const *args, int in_fd,
                        GPtrArray *warnings, GError **error);

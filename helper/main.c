@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "hook.h"
 #include "vfw-error.h"
 
@@ -67,6 +68,9 @@ verb_version(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError
 }
 
 static const Verb verbs[] = {
+    { "status", "status [GUEST...] [--json]", vfw_cli_status },
+    { "check", "check [FILE]", vfw_cli_check },
+    { "sync", "sync [--dry-run]", vfw_cli_sync },
     { "hook", "hook qemu|network ARGS... (what libvirt runs)", verb_hook },
     { "version", "version", verb_version },
 };

@@ -154,14 +154,22 @@ default_address(const VfwGuestDecl *decl, const VfwDomain *domain, GHashTable *n
         explicit = family == G_SOCKET_FAMILY_IPV4 ? decl->address : decl->address6;
     if (explicit)
         return g_object_ref(explicit);
-    for (guint i = 0; i < domain->interfaces->len; i++) {
-        const VfwInterface *iface = g_ptr_array_index(domain->interfaces, i);
-        const VfwNetwork *net = iface->network ? g_hash_table_lookup(networks, iface->network)
-                                               : NULL;
-        GInetAddress *reserved = net ? vfw_network_reserved_address(net, iface->mac, family)
-                                     : NULL;
-        if (reserved)
-            return g_object_ref(reserved);
+    /* First pass: only networks where a forward can work (route, open), so that a guest
+     * with a NIC on the nat network 'default' for its own traffic and one on a routed
+     * network is published on the routed one, whatever the NIC order. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (guint i = 0; i < domain->interfaces->len; i++) {
+            const VfwInterface *iface = g_ptr_array_index(domain->interfaces, i);
+            const VfwNetwork *net =
+                iface->network ? g_hash_table_lookup(networks, iface->network) : NULL;
+            GInetAddress *reserved = NULL;
+
+            if (net && (pass == 1 || net->mode == VFW_NET_MODE_ROUTE ||
+                        net->mode == VFW_NET_MODE_OPEN))
+                reserved = vfw_network_reserved_address(net, iface->mac, family);
+            if (reserved)
+                return g_object_ref(reserved);
+        }
     }
     return NULL;
 }

@@ -24,6 +24,7 @@ struct VfwState {
     char *path;
     int dir_fd;
     int lock_fd;
+    VfwState *ledger; /* persistent mirror of the guest records, or NULL */
 };
 
 /**
@@ -123,6 +124,7 @@ vfw_state_close(VfwState *state)
         return;
     if (state->lock_fd >= 0)
         close(state->lock_fd);
+    vfw_state_close(state->ledger);
     if (state->dir_fd >= 0)
         close(state->dir_fd);
     g_free(state->path);
@@ -137,6 +139,30 @@ const char *
 vfw_state_path(VfwState *state)
 {
     return state->path;
+}
+
+/**
+ * vfw_state_open_ledger:
+ * Mirrors every guest record into @path too (default /var/lib/virt-firewalld): the state
+ * directory lives in /run and is gone after a crash or reboot, while the rules we wrote
+ * into firewalld's permanent configuration are not; the ledger is how `sync` tells them
+ * apart from the admin's own rules afterwards. Covered by the state directory's lock.
+ */
+gboolean
+vfw_state_open_ledger(VfwState *state, const char *path, GError **error)
+{
+    g_autoptr(VfwState) ledger = g_new0(VfwState, 1);
+
+    ledger->path = g_strdup(path);
+    ledger->dir_fd = ledger->lock_fd = -1;
+    if (g_mkdir_with_parents(path, 0700) < 0)
+        return set_errno_error(error, path, "creating it");
+    ledger->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (ledger->dir_fd < 0)
+        return set_errno_error(error, path, "opening it");
+    vfw_state_close(state->ledger);
+    state->ledger = g_steal_pointer(&ledger);
+    return TRUE;
 }
 
 static int
@@ -292,6 +318,8 @@ vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error)
     for (guint i = 0; i < gs->rules->len; i++)
         write_rule(kf, i, g_ptr_array_index(gs->rules, i));
     data = g_key_file_to_data(kf, &len, NULL);
+    if (state->ledger && !vfw_state_save_file(state->ledger, "guests", file, data, len, error))
+        return FALSE;
     return vfw_state_save_file(state, "guests", file, data, len, error);
 }
 
@@ -393,7 +421,9 @@ vfw_state_remove_guest(VfwState *state, const char *uuid, GError **error)
 {
     g_autofree char *file = guest_file_name(uuid);
 
-    return vfw_state_remove_file(state, "guests", file, error);
+    if (!vfw_state_remove_file(state, "guests", file, error))
+        return FALSE;
+    return !state->ledger || vfw_state_remove_file(state->ledger, "guests", file, error);
 }
 
 /**
@@ -439,4 +469,33 @@ vfw_state_list_guests(VfwState *state, GError **error)
     }
     closedir(d);
     return g_steal_pointer(&list);
+}
+
+/**
+ * vfw_state_list_ledger:
+ * The guest records of the persistent ledger (empty without one): what may still be in
+ * firewalld's permanent configuration from before a crash or reboot.
+ */
+GPtrArray *
+vfw_state_list_ledger(VfwState *state, GError **error)
+{
+    if (!state->ledger)
+        return g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
+    return vfw_state_list_guests(state->ledger, error);
+}
+
+/**
+ * vfw_state_load_guest_any:
+ * Like vfw_state_load_guest(), falling back to the ledger's record when the state
+ * directory has none (after a crash or reboot wiped /run).
+ */
+gboolean
+vfw_state_load_guest_any(VfwState *state, const char *uuid, VfwGuestState **out,
+                         GError **error)
+{
+    if (!vfw_state_load_guest(state, uuid, out, error))
+        return FALSE;
+    if (*out || !state->ledger)
+        return TRUE;
+    return vfw_state_load_guest(state->ledger, uuid, out, error);
 }

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are for the tests
 # Function library of the test sandbox, sourced by tests/sandbox/run inside the
 # sandbox (host network namespace + private mount namespace). See README.md.
 #
@@ -385,7 +385,7 @@ tap_done() {
     _SB_TAP_PLAN=$_SB_TAP_N
     echo "1..$_SB_TAP_N"
 }
-tap_diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+tap_diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 tap_pass() { _sb_tap_result ok "$1"; }
 tap_fail() { _sb_tap_result "not ok" "$1"; }
 

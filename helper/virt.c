@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvirt client helpers for the operator commands (sync, status, doctor, forward,
+ * network convert). Errors carry libvirt's own last message.
+ */
+#include "virt.h"
+
+#include <libvirt/virterror.h>
+
+#include "vfw-error.h"
+
+static void
+quiet_libvirt(void *data, virErrorPtr err)
+{
+}
+
+/**
+ * vfw_virt_set_error:
+ * Sets a VFW_ERROR_LIBVIRT error: the formatted context, then libvirt's last message.
+ */
+void
+vfw_virt_set_error(GError **error, const char *fmt, ...)
+{
+    g_autofree char *what = NULL;
+    const char *msg = virGetLastErrorMessage();
+    va_list ap;
+
+    va_start(ap, fmt);
+    what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(error, VFW_ERROR, VFW_ERROR_LIBVIRT, "%s: %s", what,
+                msg ? msg : "unknown libvirt error");
+}
+
+/**
+ * vfw_virt_connect:
+ * Connects to @uri (NULL: qemu:///system), read-only when @read_only.
+ */
+virConnectPtr
+vfw_virt_connect(const char *uri, gboolean read_only, GError **error)
+{
+    virConnectPtr conn;
+
+    virSetErrorFunc(NULL, quiet_libvirt);
+    if (!uri)
+        uri = "qemu:///system";
+    conn = read_only ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
+    if (!conn)
+        vfw_virt_set_error(error, "cannot connect to libvirt at '%s'", uri);
+    return conn;
+}
+
+/**
+ * vfw_virt_domain_live:
+ * The parsed live XML (metadata included) of @dom.
+ */
+VfwDomain *
+vfw_virt_domain_live(virDomainPtr dom, GError **error)
+{
+    g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+
+    if (!xml) {
+        vfw_virt_set_error(error, "guest '%s'", virDomainGetName(dom));
+        return NULL;
+    }
+    return vfw_domain_parse(xml, strlen(xml), error);
+}
+
+/**
+ * vfw_virt_running_domains:
+ * Every running guest, parsed from its live XML.
+ */
+GPtrArray *
+vfw_virt_running_domains(virConnectPtr conn, GError **error)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)vfw_domain_free);
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+
+    if (n < 0) {
+        vfw_virt_set_error(error, "listing guests");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        g_autoptr(GError) local_error = NULL;
+        VfwDomain *domain = vfw_virt_domain_live(doms[i], &local_error);
+        /* A guest gone between list and dumpxml is simply not running any more. */
+        if (domain)
+            g_ptr_array_add(out, domain);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return g_steal_pointer(&out);
+}
+
+/**
+ * vfw_virt_active_networks:
+ * name -> VfwNetwork for every active libvirt network.
+ */
+GHashTable *
+vfw_virt_active_networks(virConnectPtr conn, GError **error)
+{
+    g_autoptr(GHashTable) out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                      (GDestroyNotify)vfw_network_free);
+    virNetworkPtr *nets = NULL;
+    int n = virConnectListAllNetworks(conn, &nets, VIR_CONNECT_LIST_NETWORKS_ACTIVE);
+
+    if (n < 0) {
+        vfw_virt_set_error(error, "listing networks");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        g_autofree char *xml = virNetworkGetXMLDesc(nets[i], 0);
+        VfwNetwork *net = xml ? vfw_network_parse(xml, strlen(xml), NULL) : NULL;
+        if (net)
+            g_hash_table_replace(out, g_strdup(net->name), net);
+        virNetworkFree(nets[i]);
+    }
+    free(nets);
+    return g_steal_pointer(&out);
+}
