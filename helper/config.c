@@ -423,9 +423,21 @@ vfw_config_load_dropin_data(VfwConfig *config, const char *data, gsize len, cons
         g_autofree char *group_origin = origin_of(origin, data, groups[i], NULL);
         VfwGuestDecl *decl = get_guest_decl(config, groups[i], group_origin);
         g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[i], NULL, NULL);
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 
         for (guint k = 0; keys && keys[k]; k++) {
             g_autofree char *where = origin_of(origin, data, groups[i], keys[k]);
+            /* GKeyFile lists a repeated key (or a repeated [GROUP]) twice but returns only
+             * the last value: the first `forward=` line would silently vanish. */
+            if (!g_hash_table_add(seen, keys[k])) {
+                g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
+                            "%s: guest '%s': key '%s' set more than once in this file%s", where,
+                            groups[i], keys[k],
+                            strcmp(keys[k], "forward") == 0
+                                ? " (separate several forwards with ';')"
+                                : "");
+                return FALSE;
+            }
             if (!parse_guest_key(decl, kf, keys[k], where, error))
                 return FALSE;
         }

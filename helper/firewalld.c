@@ -126,6 +126,15 @@ vfw_firewalld_new(GDBusConnection *bus, guint timeout_ms, GError **error)
         map_error(fw, error, local_error, "connecting");
         return NULL;
     }
+    /* Calls through a proxy made with DO_NOT_AUTO_START fail locally, with a generic
+     * error, while the name has no owner; say "absent" up front instead. (Auto-starting
+     * would be worse: D-Bus activation would start a firewalld the admin stopped.) */
+    g_autofree char *owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(fw->main));
+    if (!owner) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT,
+                    "firewalld is not running (no owner of %s on the system bus)", FW_NAME);
+        return NULL;
+    }
     set_timeout(fw->main, timeout_ms);
     set_timeout(fw->policy, timeout_ms);
     set_timeout(fw->zone, timeout_ms);
