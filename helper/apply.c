@@ -222,3 +222,59 @@ vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guin
                                               name, fw_error->message));
     return TRUE;
 }
+
+/**
+ * vfw_reassert_recorded:
+ * Without asking libvirt (the boot-time and firewalld-restart path, which runs before
+ * libvirt's daemons): puts back into firewalld the rules recorded for guests of this boot
+ * (e.g. pending because firewalld was down when they started), removes those of guests
+ * recorded as stopped, and those only the ledger knows (from before a reboot or crash:
+ * their guests cannot be running). Counts go to @applied and @removed.
+ */
+gboolean
+vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, guint *removed,
+                      GPtrArray *warnings, GError **error)
+{
+    g_autoptr(VfwState) state = vfw_context_open_state(ctx, error);
+    g_autoptr(GPtrArray) current = NULL;
+    g_autoptr(GPtrArray) ledger = NULL;
+    g_autoptr(VfwFirewalld) fw = NULL;
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+
+    if (!state || !(current = vfw_state_list_guests(state, error)) ||
+        !(ledger = vfw_state_list_ledger(state, error)))
+        return FALSE;
+    fw = vfw_firewalld_new(ctx->bus, timeout_ms, error);
+    if (!fw)
+        return FALSE;
+    for (guint i = 0; i < current->len; i++) {
+        VfwGuestState *gs = g_ptr_array_index(current, i);
+        g_autoptr(GPtrArray) rules = rich_rules_minus(gs->rules, NULL);
+        gboolean stop = gs->stopped;
+
+        if (!edit_everywhere(fw, stop ? none : rules, stop ? rules : none, error))
+            return FALSE;
+        gs->pending = FALSE;
+        if (stop ? !vfw_state_remove_guest(state, gs->uuid, error)
+                 : !vfw_state_save_guest(state, gs, error))
+            return FALSE;
+        (*(stop ? removed : applied))++;
+    }
+    for (guint i = 0; i < ledger->len; i++) {
+        VfwGuestState *gs = g_ptr_array_index(ledger, i);
+        g_autoptr(GPtrArray) rules = NULL;
+        gboolean known = FALSE;
+
+        for (guint j = 0; j < current->len && !known; j++)
+            known = strcmp(((VfwGuestState *)g_ptr_array_index(current, j))->uuid,
+                           gs->uuid) == 0;
+        if (known)
+            continue;
+        rules = rich_rules_minus(gs->rules, NULL);
+        if (!edit_everywhere(fw, none, rules, error) ||
+            !vfw_state_remove_guest(state, gs->uuid, error))
+            return FALSE;
+        (*removed)++;
+    }
+    return TRUE;
+}

@@ -154,21 +154,33 @@ sync_networks(const VfwContext *ctx, const Survey *sv, GPtrArray *warnings)
 
 /**
  * vfw_cli_sync:
- * `sync [--dry-run]`: publishes what running guests declare (runtime and permanent), binds
- * open networks' bridges, and removes the rules we recorded for guests that no longer run.
- * Never touches a rule we did not record.
+ * `sync [--dry-run|--offline]`: publishes what running guests declare (runtime and
+ * permanent), binds open networks' bridges, and removes the rules we recorded for guests
+ * that no longer run. Never touches a rule we did not record. --offline does not ask
+ * libvirt (see vfw_reassert_recorded()): what the boot-time unit runs.
  */
 gboolean
 vfw_cli_sync(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
 {
     gboolean dry_run = argc == 2 && strcmp(argv[1], "--dry-run") == 0;
+    gboolean offline = argc == 2 && strcmp(argv[1], "--offline") == 0;
     g_autoptr(Survey) sv = NULL;
     guint failed = 0;
     guint removed = 0;
 
-    if (argc > 2 || (argc == 2 && !dry_run)) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "sync: expected [--dry-run]");
+    if (argc > 2 || (argc == 2 && !dry_run && !offline)) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "sync: expected [--dry-run|--offline]");
         return FALSE;
+    }
+    if (offline) {
+        g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, NULL);
+        guint applied = 0;
+        if (!vfw_reassert_recorded(ctx, config ? config->dbus_timeout_ms : 5000, &applied,
+                                   &removed, warnings, error))
+            return FALSE;
+        g_print("sync: %u recorded guests re-asserted, %u stopped guests cleaned up\n", applied,
+                removed);
+        return TRUE;
     }
     sv = survey_new(ctx, error);
     if (!sv)

@@ -205,8 +205,7 @@ parse_keyfile(const char *data, gsize len, const char *origin, GError **error)
     }
     /* KEEP_TRANSLATIONS: otherwise GKeyFile silently drops `key[LOCALE]=` lines of other
      * locales (which ones depends on the caller's LANG); kept, they are unknown keys. */
-    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_KEEP_TRANSLATIONS,
-                                   &local_error)) {
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_KEEP_TRANSLATIONS, &local_error)) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: %s", origin,
                     local_error->message);
         return NULL;
@@ -430,12 +429,11 @@ vfw_config_load_dropin_data(VfwConfig *config, const char *data, gsize len, cons
             /* GKeyFile lists a repeated key (or a repeated [GROUP]) twice but returns only
              * the last value: the first `forward=` line would silently vanish. */
             if (!g_hash_table_add(seen, keys[k])) {
+                const char *hint =
+                    strcmp(keys[k], "forward") == 0 ? " (separate several forwards with ';')" : "";
                 g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
                             "%s: guest '%s': key '%s' set more than once in this file%s", where,
-                            groups[i], keys[k],
-                            strcmp(keys[k], "forward") == 0
-                                ? " (separate several forwards with ';')"
-                                : "");
+                            groups[i], keys[k], hint);
                 return FALSE;
             }
             if (!parse_guest_key(decl, kf, keys[k], where, error))

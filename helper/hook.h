@@ -31,5 +31,7 @@ GHashTable *vfw_load_guest_networks(const VfwContext *ctx, const VfwDomain *doma
 gboolean vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config,
                          const VfwDomain *domain, const VfwPlan *plan, GPtrArray *warnings,
                          GError **error);
+gboolean vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied,
+                               guint *removed, GPtrArray *warnings, GError **error);
 gboolean vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name,
                           guint timeout_ms, GPtrArray *warnings, GError **error);

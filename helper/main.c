@@ -70,7 +70,7 @@ verb_version(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError
 static const Verb verbs[] = {
     { "status", "status [GUEST...] [--json]", vfw_cli_status },
     { "check", "check [FILE]", vfw_cli_check },
-    { "sync", "sync [--dry-run]", vfw_cli_sync },
+    { "sync", "sync [--dry-run|--offline]", vfw_cli_sync },
     { "hook", "hook qemu|network ARGS... (what libvirt runs)", verb_hook },
     { "version", "version", verb_version },
 };

@@ -164,8 +164,8 @@ default_address(const VfwGuestDecl *decl, const VfwDomain *domain, GHashTable *n
                 iface->network ? g_hash_table_lookup(networks, iface->network) : NULL;
             GInetAddress *reserved = NULL;
 
-            if (net && (pass == 1 || net->mode == VFW_NET_MODE_ROUTE ||
-                        net->mode == VFW_NET_MODE_OPEN))
+            if (net &&
+                (pass == 1 || net->mode == VFW_NET_MODE_ROUTE || net->mode == VFW_NET_MODE_OPEN))
                 reserved = vfw_network_reserved_address(net, iface->mac, family);
             if (reserved)
                 return g_object_ref(reserved);

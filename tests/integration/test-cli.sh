@@ -62,7 +62,13 @@ tap_like "the hook recorded it as pending" "$(cat /run/virt-firewalld/guests/*.s
     "pending=true"
 sb_start_firewalld
 tap_is "after firewalld is back the forward is not there yet" "$(sb_probe_lan tcp 8090)" ""
-tap_ok "sync applies it" $VFW sync
+# what systemd runs when firewalld starts (PartOf/WantedBy firewalld.service)
+unit=$(ls /usr/lib/systemd/system/virt-firewalld-sync.service /lib/systemd/system/virt-firewalld-sync.service 2>/dev/null | head -1)
+tap_ok "the sync unit is installed" test -f "$unit"
+tap_like "it is part of firewalld.service" "$(cat "$unit")" "PartOf=firewalld.service"
+execstart=$(sed -n 's/^ExecStart=//p' "$unit")
+tap_is "its command" "$execstart" "/usr/bin/virt-firewalld sync --offline"
+tap_ok "the unit's command (run as systemd would on firewalld start) applies it" $execstart
 tap_like "db01's port answers after sync" "$(sb_probe_lan tcp 8090)" "^hello-from-db01$"
 tap_ok "db01's rule is permanent too" has_rule \
     'rule family="ipv4" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.130.11"' \

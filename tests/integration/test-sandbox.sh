@@ -92,8 +92,12 @@ sb_time ms sb_net opennet open vbr-open 192.168.101
 tap_ok "open-mode network starts" test $? = 0
 tap_diag "net-start (open) took $ms ms"
 tap_ok "open bridge exists" ip link show vbr-open
-tap_is "libvirt leaves the open bridge in no zone" \
-    "$(firewall-cmd --get-zone-of-interface=vbr-open 2>/dev/null)" ""
+# libvirt itself leaves an open network's bridge in no zone (this build's network hook
+# may put it into its own zone)
+zone=$(firewall-cmd --get-zone-of-interface=vbr-open 2>/dev/null)
+tap_diag "open bridge zone: '${zone}'"
+tap_ok "libvirt puts the open bridge into none of its zones" \
+    test "$zone" != libvirt -a "$zone" != libvirt-routed
 
 # ---- a real qemu guest (TCG, diskless)
 meta='<vf:test xmlns:vf="urn:example:virt-firewalld-test:1"><vf:hello/></vf:test>'
@@ -122,10 +126,11 @@ tap_ok "virsh destroy" test $? = 0
 tap_diag "virsh destroy took $ms ms"
 tap_like "the domain is gone" "$($VIRSH domstate vm1 2>&1)" 'failed to get domain|Domain not found'
 
-# ---- firewalld restart: runtime forward-ports are gone, libvirt's zone binding returns
+tap_ok "net-destroy works" sb_net_destroy natnet
+
+# ---- firewalld restart: runtime forward-ports are gone
 sb_time ms sb_restart_firewalld
 tap_ok "firewalld restarts" test $? = 0
 tap_diag "firewalld restart took $ms ms"
 tap_is "the runtime forward-port is gone after the restart" "$(sb_probe_lan tcp 8083 2>/dev/null)" ""
-tap_ok "net-destroy works" sb_net_destroy natnet
 tap_done

@@ -47,18 +47,18 @@ _sb_stop() {
     local name=$1 max=${2:-10} pid i
     pid=$(_sb_pid "$name") || return 0
     if sb_alive "$name"; then
-        kill -TERM "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null || true
         for ((i = 0; i < max * 10; i++)); do
             sb_alive "$name" || break
             sleep 0.1
         done
         if sb_alive "$name"; then
             sb_log "$name ($pid) ignored TERM for ${max}s, killing"
-            kill -KILL "$pid" 2>/dev/null
+            kill -KILL "$pid" 2>/dev/null || true
             sleep 0.2
         fi
     fi
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     rm -f "$SB/pids/$name"
     return 0
 }
@@ -162,7 +162,7 @@ sb_start_all() { sb_start_dbus && sb_start_firewalld && sb_start_libvirtd; }
 # libvirt networks and domains
 # ---------------------------------------------------------------------------------
 _sb_record() { grep -qxF "$2" "$SB/state/$1" || echo "$2" >>"$SB/state/$1"; }
-_sb_unrecord() { grep -vxF "$2" "$SB/state/$1" >"$SB/state/$1.new"; mv "$SB/state/$1.new" "$SB/state/$1"; }
+_sb_unrecord() { grep -vxF "$2" "$SB/state/$1" >"$SB/state/$1.new" || true; mv "$SB/state/$1.new" "$SB/state/$1"; }
 
 # sb_net NAME MODE BRIDGE V4PREFIX [--ipv6 PREFIX] [--host MAC=IP]... [--zone ZONE]
 #   MODE nat|route|open; V4PREFIX e.g. 192.168.100 (gateway .1/24, DHCP .100-.200);
@@ -209,15 +209,15 @@ sb_net() {
     # the bridge's IPv6 address stays tentative until a port is up, then DAD holds it
     # back 1-2 s more (the first v6 connection then stalls): skip DAD on sandbox bridges
     if [ -n "$v6" ]; then
-        sysctl -qw "net.ipv6.conf.$bridge.accept_dad=0" 2>/dev/null
+        sysctl -qw "net.ipv6.conf.$bridge.accept_dad=0" 2>/dev/null || true
     fi
     return 0
 }
 
 sb_net_destroy() {
-    $VIRSH net-destroy "$1" >/dev/null
-    local rc=$?
-    $VIRSH net-undefine "$1" >/dev/null 2>&1
+    local rc=0
+    $VIRSH net-destroy "$1" >/dev/null || rc=$?
+    $VIRSH net-undefine "$1" >/dev/null 2>&1 || true
     _sb_unrecord networks "$1"
     return $rc
 }
@@ -252,8 +252,8 @@ EOF
 }
 
 sb_domain_destroy() {
-    $VIRSH destroy "$1" >/dev/null
-    local rc=$?
+    local rc=0
+    $VIRSH destroy "$1" >/dev/null || rc=$?
     _sb_unrecord domains "$1"
     return $rc
 }
@@ -393,10 +393,11 @@ tap_fail() { _sb_tap_result "not ok" "$1"; }
 tap_ok() {
     local desc=$1
     shift
-    if "$@" >&2; then
+    local rc=0
+    "$@" >&2 || rc=$?
+    if [ $rc = 0 ]; then
         _sb_tap_result ok "$desc"
     else
-        local rc=$?
         _sb_tap_result "not ok" "$desc"
         tap_diag "command failed (exit $rc): $*"
         return 1
@@ -442,8 +443,8 @@ sb_time() {
     local __var=$1 __t0 __rc
     shift
     __t0=$(date +%s%N)
-    "$@"
-    __rc=$?
+    __rc=0
+    "$@" || __rc=$?
     printf -v "$__var" '%d' $((($(date +%s%N) - __t0) / 1000000))
     return $__rc
 }
