@@ -18,6 +18,7 @@ interface_free(gpointer data)
     g_free(iface->mac);
     g_free(iface->network);
     g_free(iface->bridge);
+    g_free(iface->target);
     g_free(iface);
 }
 
@@ -85,6 +86,7 @@ parse_interface(VfwDomain *domain, xmlNode *node, GError **error)
     if (g_strcmp0(type, "network") == 0)
         iface->network = vfw_xml_prop(source, "network");
     iface->bridge = vfw_xml_prop(source, "bridge");
+    iface->target = vfw_xml_prop(vfw_xml_child(node, "target"), "dev");
     if (!iface->bridge)
         iface->bridge = vfw_xml_prop(vfw_xml_child(node, "target"), "bridge");
     return TRUE;

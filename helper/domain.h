@@ -11,6 +11,7 @@ typedef struct {
     char *mac;     /* lower-case aa:bb:cc:dd:ee:ff, NULL when libvirt has not assigned one */
     char *network; /* libvirt network name for type='network', else NULL */
     char *bridge;  /* bridge the NIC is on, when the XML says */
+    char *target;  /* host-side device (tap) of a running guest, when the XML says */
 } VfwInterface;
 
 /* One <vf:forward spec="..." address="..."/> from the domain's metadata. */

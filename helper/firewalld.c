@@ -143,30 +143,70 @@ vfw_firewalld_new(GDBusConnection *bus, guint timeout_ms, GError **error)
 }
 
 /**
- * vfw_firewalld_get_version:
- * firewalld's version string (a D-Bus property, read with an explicit call).
+ * vfw_firewalld_get_property:
+ * A string property of firewalld's main object ("version", "state") or, with @config,
+ * of its config object ("FirewallBackend"), read with an explicit call.
  */
 char *
-vfw_firewalld_get_version(VfwFirewalld *fw, GError **error)
+vfw_firewalld_get_property(VfwFirewalld *fw, gboolean config, const char *name,
+                           GError **error)
 {
     g_autoptr(GError) local_error = NULL;
     g_autoptr(GVariant) reply = NULL;
     g_autoptr(GVariant) value = NULL;
 
     reply = g_dbus_connection_call_sync(
-        fw->bus, FW_NAME, FW_PATH, "org.freedesktop.DBus.Properties", "Get",
-        g_variant_new("(ss)", FW_NAME, "version"), G_VARIANT_TYPE("(v)"),
-        G_DBUS_CALL_FLAGS_NO_AUTO_START, (gint)fw->timeout_ms, NULL, &local_error);
+        fw->bus, FW_NAME, config ? FW_CONFIG_PATH : FW_PATH, "org.freedesktop.DBus.Properties",
+        "Get", g_variant_new("(ss)", config ? FW_NAME ".config" : FW_NAME, name),
+        G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, (gint)fw->timeout_ms, NULL,
+        &local_error);
     if (!reply) {
-        map_error(fw, error, local_error, "reading the version");
+        map_error(fw, error, local_error, name);
         return NULL;
     }
     g_variant_get(reply, "(v)", &value);
     if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD, "firewalld: odd version property");
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD, "firewalld: property '%s' is no string",
+                    name);
         return NULL;
     }
     return g_variant_dup_string(value, NULL);
+}
+
+/**
+ * vfw_firewalld_get_version:
+ * firewalld's version string.
+ */
+char *
+vfw_firewalld_get_version(VfwFirewalld *fw, GError **error)
+{
+    return vfw_firewalld_get_property(fw, FALSE, "version", error);
+}
+
+/**
+ * vfw_firewalld_active_policies:
+ * The names of the policies firewalld currently applies (an inactive policy, e.g. one
+ * whose ingress zone has no interface, does nothing).
+ */
+GStrv
+vfw_firewalld_active_policies(VfwFirewalld *fw, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(GVariant) active = NULL;
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    GVariantIter iter;
+    const char *name;
+
+    if (!vfw_dbus_firewall_d1_policy_call_get_active_policies_sync(fw->policy, &active, NULL,
+                                                                   &local_error)) {
+        map_error(fw, error, local_error, "active policies");
+        return NULL;
+    }
+    g_variant_iter_init(&iter, active);
+    while (g_variant_iter_next(&iter, "{&s@a{sas}}", &name, NULL))
+        g_ptr_array_add(names, g_strdup(name));
+    g_ptr_array_add(names, NULL);
+    return (GStrv)g_ptr_array_free(g_steal_pointer(&names), FALSE);
 }
 
 static VfwDBusFirewallD1ConfigPolicy *

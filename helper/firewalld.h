@@ -14,6 +14,9 @@ void vfw_firewalld_free(VfwFirewalld *fw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwFirewalld, vfw_firewalld_free)
 
 char *vfw_firewalld_get_version(VfwFirewalld *fw, GError **error);
+char *vfw_firewalld_get_property(VfwFirewalld *fw, gboolean config, const char *name,
+                                 GError **error);
+GStrv vfw_firewalld_active_policies(VfwFirewalld *fw, GError **error);
 gboolean vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy,
                                         gboolean permanent, GStrv *rules, GError **error);
 gboolean vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent,

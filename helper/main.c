@@ -71,6 +71,7 @@ static const Verb verbs[] = {
     { "status", "status [GUEST...] [--json]", vfw_cli_status },
     { "check", "check [FILE]", vfw_cli_check },
     { "sync", "sync [--dry-run|--offline]", vfw_cli_sync },
+    { "network", "network convert|revert NAME [--restart] [--dry-run]", vfw_cli_network },
     { "hook", "hook qemu|network ARGS... (what libvirt runs)", verb_hook },
     { "version", "version", verb_version },
 };

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `virt-firewalld network convert|revert NAME [--restart] [--dry-run]`.
+ *
+ * libvirt's nat-mode networks reject every DNATed inbound connection in their own
+ * iptables table (LIBVIRT_FWI ... -j REJECT, measured with libvirt 9.0), which no
+ * firewalld rule can override. Converting such a network to mode 'open' keeps its bridge,
+ * addresses, DHCP, DNS and domain, but takes the firewall away from libvirt: our network
+ * hook binds the bridge to the zone 'virtfw' and the policy 'virtfw-nat' masquerades it.
+ * The original definition is kept in the ledger directory for `network revert`.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <libxml/tree.h>
+
+#include "vfw-error.h"
+#include "virt.h"
+#include "xml.h"
+
+typedef struct {
+    const char *name;
+    gboolean restart;
+    gboolean dry_run;
+} NetArgs;
+
+static gboolean
+parse_net_args(int argc, char **argv, NetArgs *args, GError **error)
+{
+    *args = (NetArgs){ 0 };
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--restart") == 0)
+            args->restart = TRUE;
+        else if (strcmp(argv[i], "--dry-run") == 0)
+            args->dry_run = TRUE;
+        else if (!args->name && argv[i][0] != '-')
+            args->name = argv[i];
+        else
+            args->name = NULL, argc = -1;
+    }
+    if (!args->name || argc < 0) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
+                    "network: expected convert|revert NAME [--restart] [--dry-run]");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static char *
+orig_path(const VfwContext *ctx, const char *name)
+{
+    g_autofree char *file = g_strdup_printf("%s.orig.xml", name);
+
+    return g_build_filename(ctx->ledgerdir ? ctx->ledgerdir : ctx->statedir, "networks", file,
+                            NULL);
+}
+
+/* The nat definition rewritten as mode 'open'; NULL with an error if it is not nat. */
+static char *
+convert_xml(const char *name, const char *xml, GError **error)
+{
+    g_autoptr(xmlDoc) doc = vfw_xml_parse(xml, strlen(xml), "network XML", error);
+    xmlNode *root;
+    xmlNode *forward;
+    xmlNode *bridge;
+    g_autofree char *mode = NULL;
+    xmlChar *out = NULL;
+    int len = 0;
+
+    if (!doc)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    forward = vfw_xml_child(root, "forward");
+    mode = vfw_xml_prop(forward, "mode");
+    if (!forward || (mode && strcmp(mode, "nat") != 0)) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
+                    "network '%s' is in %s mode, not nat: nothing to convert", name,
+                    forward ? mode : "isolated");
+        return NULL;
+    }
+    /* <forward mode='open'/>: no <nat> ranges, no dev= (firewalld masquerades by zone). */
+    while (forward->children) {
+        xmlNode *child = forward->children;
+        xmlUnlinkNode(child);
+        xmlFreeNode(child);
+    }
+    while (forward->properties)
+        xmlRemoveProp(forward->properties);
+    xmlSetProp(forward, (const xmlChar *)"mode", (const xmlChar *)"open");
+    /* libvirt's zone for a nat bridge is not ours: the bridge goes to virtfw instead. */
+    bridge = vfw_xml_child(root, "bridge");
+    if (bridge)
+        xmlUnsetProp(bridge, (const xmlChar *)"zone");
+    xmlDocDumpFormatMemory(doc, &out, &len, 1);
+    char *copy = g_strndup((const char *)out, len);
+    xmlFree(out);
+    return copy;
+}
+
+/* After a network restart libvirt leaves running guests' taps off the new bridge (it
+ * reattaches them only when its daemon restarts): put them back. */
+static void
+reattach_taps(virConnectPtr conn, const char *network, const char *bridge,
+              GPtrArray *warnings)
+{
+    g_autoptr(GPtrArray) domains = vfw_virt_running_domains(conn, NULL);
+    unsigned int br_index = if_nametoindex(bridge);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    for (guint i = 0; domains && fd >= 0 && i < domains->len; i++) {
+        const VfwDomain *d = g_ptr_array_index(domains, i);
+        for (guint j = 0; j < d->interfaces->len; j++) {
+            const VfwInterface *iface = g_ptr_array_index(d->interfaces, j);
+            struct ifreq ifr = { 0 };
+            if (g_strcmp0(iface->network, network) != 0 || !iface->target)
+                continue;
+            g_strlcpy(ifr.ifr_name, bridge, IFNAMSIZ);
+            ifr.ifr_ifindex = (int)if_nametoindex(iface->target);
+            if (!br_index || !ifr.ifr_ifindex || ioctl(fd, SIOCBRADDIF, &ifr) < 0)
+                g_ptr_array_add(warnings,
+                                g_strdup_printf("guest '%s': tap '%s' not reattached to '%s': "
+                                                "%s",
+                                                d->name, iface->target, bridge,
+                                                g_strerror(errno)));
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+static gboolean
+redefine(virConnectPtr conn, virNetworkPtr net, const char *name, const char *xml,
+         gboolean restart, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(virNetwork) defined = virNetworkDefineXML(conn, xml);
+    g_autofree char *live = NULL;
+    g_autoptr(VfwNetwork) parsed = NULL;
+
+    if (!defined) {
+        vfw_virt_set_error(error, "network '%s': redefining", name);
+        return FALSE;
+    }
+    if (virNetworkIsActive(net) != 1)
+        return TRUE;
+    if (!restart) {
+        g_ptr_array_add(warnings, g_strdup_printf("network '%s' is running: the new definition "
+                                                  "applies when it restarts (--restart)",
+                                                  name));
+        return TRUE;
+    }
+    if (virNetworkDestroy(net) < 0 || virNetworkCreate(net) < 0) {
+        vfw_virt_set_error(error, "network '%s': restarting", name);
+        return FALSE;
+    }
+    live = virNetworkGetXMLDesc(net, 0);
+    parsed = live ? vfw_network_parse(live, strlen(live), NULL) : NULL;
+    if (parsed && parsed->bridge)
+        reattach_taps(conn, name, parsed->bridge, warnings);
+    return TRUE;
+}
+
+static gboolean
+network_convert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings,
+                GError **error)
+{
+    g_autoptr(virConnect) conn = vfw_virt_connect(NULL, FALSE, error);
+    g_autoptr(virNetwork) net = NULL;
+    g_autofree char *xml = NULL;
+    g_autofree char *converted = NULL;
+    g_autofree char *path = orig_path(ctx, args->name);
+    g_autofree char *dir = g_path_get_dirname(path);
+
+    if (!conn)
+        return FALSE;
+    net = virNetworkLookupByName(conn, args->name);
+    if (!net || !(xml = virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE))) {
+        vfw_virt_set_error(error, "network '%s'", args->name);
+        return FALSE;
+    }
+    if (virNetworkIsPersistent(net) != 1) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
+                    "network '%s' is transient: define it persistently first", args->name);
+        return FALSE;
+    }
+    converted = convert_xml(args->name, xml, error);
+    if (!converted)
+        return FALSE;
+    if (args->dry_run) {
+        g_print("%s", converted);
+        return TRUE;
+    }
+    if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_STATE,
+                    "network '%s': an original definition is already saved in %s", args->name,
+                    path);
+        return FALSE;
+    }
+    if (g_mkdir_with_parents(dir, 0700) < 0 || !g_file_set_contents(path, xml, -1, error)) {
+        g_prefix_error(error, "network '%s': saving the original definition: ", args->name);
+        return FALSE;
+    }
+    if (!redefine(conn, net, args->name, converted, args->restart, warnings, error)) {
+        unlink(path);
+        return FALSE;
+    }
+    g_print("network '%s' converted to mode 'open': libvirt no longer writes firewall rules "
+            "for it; its bridge goes into firewalld zone 'virtfw' and policy 'virtfw-nat' "
+            "masquerades it. Original kept in %s ('virt-firewalld network revert %s').\n",
+            args->name, path, args->name);
+    return TRUE;
+}
+
+static gboolean
+network_revert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings,
+               GError **error)
+{
+    g_autoptr(virConnect) conn = vfw_virt_connect(NULL, FALSE, error);
+    g_autoptr(virNetwork) net = NULL;
+    g_autofree char *path = orig_path(ctx, args->name);
+    g_autofree char *xml = NULL;
+
+    if (!conn)
+        return FALSE;
+    if (!g_file_get_contents(path, &xml, NULL, NULL)) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_STATE,
+                    "network '%s': no saved original definition (%s)", args->name, path);
+        return FALSE;
+    }
+    if (args->dry_run) {
+        g_print("%s", xml);
+        return TRUE;
+    }
+    net = virNetworkLookupByName(conn, args->name);
+    if (!net) {
+        vfw_virt_set_error(error, "network '%s'", args->name);
+        return FALSE;
+    }
+    if (!redefine(conn, net, args->name, xml, args->restart, warnings, error))
+        return FALSE;
+    unlink(path);
+    g_print("network '%s' restored from %s\n", args->name, path);
+    return TRUE;
+}
+
+/**
+ * vfw_cli_network:
+ * `network convert|revert NAME [--restart] [--dry-run]`.
+ */
+gboolean
+vfw_cli_network(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+{
+    NetArgs args;
+
+    if (argc < 2 || !parse_net_args(argc, argv, &args, error)) {
+        if (error && !*error)
+            g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
+                        "network: expected convert|revert NAME [--restart] [--dry-run]");
+        return FALSE;
+    }
+    if (strcmp(argv[1], "convert") == 0)
+        return network_convert(ctx, &args, warnings, error);
+    if (strcmp(argv[1], "revert") == 0)
+        return network_revert(ctx, &args, warnings, error);
+    g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "network: unknown action '%s'", argv[1]);
+    return FALSE;
+}
