@@ -62,8 +62,8 @@ rules_conflict(const VfwRule *a, const VfwRule *b)
 
 /* Refuses (or, with on-error=warn, drops) rules whose host port another guest publishes. */
 static gboolean
-check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domain,
-                GPtrArray *rules, GPtrArray *warnings, GError **error)
+check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domain, GPtrArray *rules,
+                GPtrArray *warnings, GError **error)
 {
     g_autoptr(GPtrArray) others = vfw_state_list_guests(state, error);
 
@@ -109,8 +109,8 @@ copy_rules(GPtrArray *to, GPtrArray *from)
 {
     for (guint i = 0; from && i < from->len; i++) {
         const VfwRule *r = g_ptr_array_index(from, i);
-        VfwRule *copy = vfw_rule_new(&r->spec, r->family, r->to_addr, r->source, r->network,
-                                     r->origin);
+        VfwRule *copy =
+            vfw_rule_new(&r->spec, r->family, r->to_addr, r->source, r->network, r->origin);
         g_free(copy->rich_rule);
         copy->rich_rule = g_strdup(r->rich_rule);
         g_ptr_array_add(to, copy);
@@ -173,10 +173,9 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
         return vfw_state_save_guest(state, next, error);
     }
     if (g_error_matches(fw_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT)) {
-        g_ptr_array_add(warnings,
-                        g_strdup_printf("guest '%s': %s; its forwards are recorded and "
-                                        "'virt-firewalld sync' will apply them",
-                                        domain->name, fw_error->message));
+        g_ptr_array_add(warnings, g_strdup_printf("guest '%s': %s; its forwards are recorded and "
+                                                  "'virt-firewalld sync' will apply them",
+                                                  domain->name, fw_error->message));
         return TRUE; /* the intent record (pending) stays */
     }
     /* firewalld refused: it is back as it was; so is our record. */
@@ -266,8 +265,7 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
         gboolean known = FALSE;
 
         for (guint j = 0; j < current->len && !known; j++)
-            known = strcmp(((VfwGuestState *)g_ptr_array_index(current, j))->uuid,
-                           gs->uuid) == 0;
+            known = strcmp(((VfwGuestState *)g_ptr_array_index(current, j))->uuid, gs->uuid) == 0;
         if (known)
             continue;
         rules = rich_rules_minus(gs->rules, NULL);

@@ -89,8 +89,7 @@ vfw_cli_check(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErro
         /* The main config has groups a drop-in cannot have: tell them apart by name. */
         if (g_str_has_suffix(argv[1], "virt-firewalld.conf"))
             return vfw_config_load_main(config, argv[1], error);
-        return vfw_config_load_dropin(config, argv[1], error) &&
-               check_cross_guest(config, error);
+        return vfw_config_load_dropin(config, argv[1], error) && check_cross_guest(config, error);
     }
     config = vfw_config_load(ctx->confdir, error);
     if (!config || !check_cross_guest(config, error))

@@ -107,8 +107,7 @@ convert_xml(const char *name, const char *xml, GError **error)
 /* After a network restart libvirt leaves running guests' taps off the new bridge (it
  * reattaches them only when its daemon restarts): put them back. */
 static void
-reattach_taps(virConnectPtr conn, const char *network, const char *bridge,
-              GPtrArray *warnings)
+reattach_taps(virConnectPtr conn, const char *network, const char *bridge, GPtrArray *warnings)
 {
     g_autoptr(GPtrArray) domains = vfw_virt_running_domains(conn, NULL);
     unsigned int br_index = if_nametoindex(bridge);
@@ -127,8 +126,7 @@ reattach_taps(virConnectPtr conn, const char *network, const char *bridge,
                 g_ptr_array_add(warnings,
                                 g_strdup_printf("guest '%s': tap '%s' not reattached to '%s': "
                                                 "%s",
-                                                d->name, iface->target, bridge,
-                                                g_strerror(errno)));
+                                                d->name, iface->target, bridge, g_strerror(errno)));
         }
     }
     if (fd >= 0)
@@ -136,8 +134,8 @@ reattach_taps(virConnectPtr conn, const char *network, const char *bridge,
 }
 
 static gboolean
-redefine(virConnectPtr conn, virNetworkPtr net, const char *name, const char *xml,
-         gboolean restart, GPtrArray *warnings, GError **error)
+redefine(virConnectPtr conn, virNetworkPtr net, const char *name, const char *xml, gboolean restart,
+         GPtrArray *warnings, GError **error)
 {
     g_autoptr(virNetwork) defined = virNetworkDefineXML(conn, xml);
     g_autofree char *live = NULL;
@@ -167,8 +165,7 @@ redefine(virConnectPtr conn, virNetworkPtr net, const char *name, const char *xm
 }
 
 static gboolean
-network_convert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings,
-                GError **error)
+network_convert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings, GError **error)
 {
     g_autoptr(virConnect) conn = vfw_virt_connect(NULL, FALSE, error);
     g_autoptr(virNetwork) net = NULL;
@@ -218,8 +215,7 @@ network_convert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings,
 }
 
 static gboolean
-network_revert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings,
-               GError **error)
+network_revert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings, GError **error)
 {
     g_autoptr(virConnect) conn = vfw_virt_connect(NULL, FALSE, error);
     g_autoptr(virNetwork) net = NULL;

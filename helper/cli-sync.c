@@ -18,11 +18,11 @@
 /* What libvirt says runs, what we recorded, and what we would publish. */
 typedef struct {
     VfwConfig *config;
-    GPtrArray *domains;    /* VfwDomain, running */
-    GHashTable *networks;  /* name -> VfwNetwork, active */
-    GPtrArray *plans;      /* VfwPlan or NULL, parallel to domains */
+    GPtrArray *domains;     /* VfwDomain, running */
+    GHashTable *networks;   /* name -> VfwNetwork, active */
+    GPtrArray *plans;       /* VfwPlan or NULL, parallel to domains */
     GPtrArray *plan_errors; /* char* or NULL, parallel to domains */
-    GPtrArray *recorded;   /* VfwGuestState: state directory and ledger */
+    GPtrArray *recorded;    /* VfwGuestState: state directory and ledger */
 } Survey;
 
 static void
@@ -175,8 +175,8 @@ vfw_cli_sync(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError
     if (offline) {
         g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, NULL);
         guint applied = 0;
-        if (!vfw_reassert_recorded(ctx, config ? config->dbus_timeout_ms : 5000, &applied,
-                                   &removed, warnings, error))
+        if (!vfw_reassert_recorded(ctx, config ? config->dbus_timeout_ms : 5000, &applied, &removed,
+                                   warnings, error))
             return FALSE;
         g_print("sync: %u recorded guests re-asserted, %u stopped guests cleaned up\n", applied,
                 removed);
@@ -222,8 +222,7 @@ vfw_cli_sync(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError
         }
     }
     failed += sync_networks(ctx, sv, warnings);
-    g_print("sync: %u running guests, %u stopped guests cleaned up\n", sv->domains->len,
-            removed);
+    g_print("sync: %u running guests, %u stopped guests cleaned up\n", sv->domains->len, removed);
     if (failed) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD,
                     "sync: %u problems (see the warnings above)", failed);
@@ -246,8 +245,7 @@ live_rules_clear(LiveRules *live)
 }
 
 static gboolean
-live_rules_load(const VfwContext *ctx, const VfwConfig *config, LiveRules *live,
-                GError **error)
+live_rules_load(const VfwContext *ctx, const VfwConfig *config, LiveRules *live, GError **error)
 {
     const char *policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
     g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, error);
@@ -294,8 +292,8 @@ json_string(const char *s)
 static char *
 host_side(const VfwRule *rule)
 {
-    g_autofree char *ports = vfw_port_range_to_string(rule->spec.host_port,
-                                                      rule->spec.host_port_end);
+    g_autofree char *ports =
+        vfw_port_range_to_string(rule->spec.host_port, rule->spec.host_port_end);
     if (rule->spec.host_family == G_SOCKET_FAMILY_IPV6)
         return g_strdup_printf("[%s]:%s", rule->spec.host_addr, ports);
     if (rule->spec.host_family == G_SOCKET_FAMILY_IPV4)
@@ -306,16 +304,16 @@ host_side(const VfwRule *rule)
 static char *
 guest_side(const VfwRule *rule)
 {
-    g_autofree char *ports = vfw_port_range_to_string(rule->spec.guest_port,
-                                                      rule->spec.guest_port_end);
+    g_autofree char *ports =
+        vfw_port_range_to_string(rule->spec.guest_port, rule->spec.guest_port_end);
     if (rule->family == G_SOCKET_FAMILY_IPV6)
         return g_strdup_printf("[%s]:%s", rule->to_addr, ports);
     return g_strdup_printf("%s:%s", rule->to_addr, ports);
 }
 
 static void
-add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules,
-         const LiveRules *live, gboolean running)
+add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules, const LiveRules *live,
+         gboolean running)
 {
     for (guint r = 0; r < rules->len; r++) {
         const VfwRule *rule = g_ptr_array_index(rules, r);
@@ -348,8 +346,8 @@ print_status_text(GArray *rows, const Survey *sv, GPtrArray *bridges)
         g_autofree char *host = host_side(row->rule);
         g_autofree char *dest = guest_side(row->rule);
         g_print("%-16s %-5s %-26s %-30s %-3s %-4s %s\n", row->guest,
-                vfw_proto_to_string(row->rule->spec.proto), host, dest,
-                row->runtime ? "yes" : "no", row->permanent ? "yes" : "no", row->state);
+                vfw_proto_to_string(row->rule->spec.proto), host, dest, row->runtime ? "yes" : "no",
+                row->permanent ? "yes" : "no", row->state);
     }
     if (bridges->len)
         g_print("\n%-16s %-8s %-16s %s\n", "NETWORK", "MODE", "BRIDGE", "ZONE");

@@ -8,10 +8,8 @@
 typedef gboolean (*VfwVerbFunc)(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,
                                 GError **error);
 
-gboolean vfw_cli_check(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,
-                       GError **error);
-gboolean vfw_cli_sync(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,
-                      GError **error);
+gboolean vfw_cli_check(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error);
+gboolean vfw_cli_sync(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error);
 gboolean vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,
                         GError **error);
 gboolean vfw_cli_network(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,

@@ -14,7 +14,7 @@
 
 #include "vfw-error.h"
 
-#define CONFIG_MAX_SIZE (1024 * 1024)
+#define CONFIG_MAX_SIZE         (1024 * 1024)
 #define DEFAULT_DBUS_TIMEOUT_MS 5000
 
 /**
@@ -206,8 +206,7 @@ parse_keyfile(const char *data, gsize len, const char *origin, GError **error)
     /* KEEP_TRANSLATIONS: otherwise GKeyFile silently drops `key[LOCALE]=` lines of other
      * locales (which ones depends on the caller's LANG); kept, they are unknown keys. */
     if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_KEEP_TRANSLATIONS, &local_error)) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: %s", origin,
-                    local_error->message);
+        g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: %s", origin, local_error->message);
         return NULL;
     }
     return g_steal_pointer(&kf);
@@ -232,14 +231,13 @@ parse_main_hook_group(VfwConfig *config, GKeyFile *kf, const char *path, const c
                    g_ascii_string_to_unsigned(value, 10, 1, 120, &seconds, NULL)) {
             config->dbus_timeout_ms = (guint)seconds * 1000;
         } else if (strcmp(keys[i], "on-error") == 0 || strcmp(keys[i], "dbus-timeout") == 0) {
-            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
-                        "%s: key '%s': invalid value '%s' (%s)", where, keys[i],
-                        value ? value : "",
+            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: key '%s': invalid value '%s' (%s)",
+                        where, keys[i], value ? value : "",
                         keys[i][0] == 'o' ? "fail or warn" : "seconds, 1-120");
             return FALSE;
         } else {
-            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: unknown key '%s' in [hook]",
-                        where, keys[i]);
+            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: unknown key '%s' in [hook]", where,
+                        keys[i]);
             return FALSE;
         }
     }
@@ -258,8 +256,8 @@ parse_main_network_group(VfwConfig *config, GKeyFile *kf, const char *group, con
         g_autofree char *where = origin_of(path, data, group, keys[i]);
 
         if (strcmp(keys[i], "zone") != 0) {
-            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: unknown key '%s' in [%s]",
-                        where, keys[i], group);
+            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: unknown key '%s' in [%s]", where,
+                        keys[i], group);
             return FALSE;
         }
         if (!vfw_zone_name_is_valid(value)) {
@@ -508,8 +506,7 @@ vfw_config_load(const char *confdir, GError **error)
  * Returns NULL without error when the guest has no group.
  */
 const VfwGuestDecl *
-vfw_config_lookup_guest(const VfwConfig *config, const char *name, const char *uuid,
-                        GError **error)
+vfw_config_lookup_guest(const VfwConfig *config, const char *name, const char *uuid, GError **error)
 {
     const VfwGuestDecl *by_name = g_hash_table_lookup(config->guests, name);
     const VfwGuestDecl *by_uuid = uuid ? g_hash_table_lookup(config->guests, uuid) : NULL;

@@ -20,7 +20,7 @@ typedef struct {
 
 /* One [GUEST] group of the forwards.d drop-ins. */
 typedef struct {
-    char *group; /* domain name or UUID */
+    char *group;         /* domain name or UUID */
     GPtrArray *forwards; /* VfwDeclForward */
     GInetAddress *address;
     GInetAddress *address6;

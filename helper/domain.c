@@ -164,8 +164,7 @@ vfw_domain_parse(const char *xml, gsize len, GError **error)
         return NULL;
     }
     if (!domain->uuid || !g_uuid_string_is_valid(domain->uuid)) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "guest '%s': no valid <uuid>",
-                    domain->name);
+        g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "guest '%s': no valid <uuid>", domain->name);
         return NULL;
     }
     for (char *p = domain->uuid; *p; p++)
@@ -174,8 +173,7 @@ vfw_domain_parse(const char *xml, gsize len, GError **error)
     devices = vfw_xml_child(root, "devices");
     for (xmlNode *n = devices ? devices->children : NULL; n; n = n->next) {
         if (n->type == XML_ELEMENT_NODE && !n->ns &&
-            strcmp((const char *)n->name, "interface") == 0 &&
-            !parse_interface(domain, n, error))
+            strcmp((const char *)n->name, "interface") == 0 && !parse_interface(domain, n, error))
             return NULL;
     }
     if (!parse_metadata(domain, vfw_xml_child(root, "metadata"), error))

@@ -23,7 +23,7 @@ typedef struct {
 typedef struct {
     char *name;
     char *uuid;
-    GPtrArray *interfaces;   /* VfwInterface */
+    GPtrArray *interfaces;    /* VfwInterface */
     GPtrArray *meta_forwards; /* VfwMetaForward */
 } VfwDomain;
 

@@ -63,8 +63,8 @@ map_error(VfwFirewalld *fw, GError **error, GError *dbus_error, const char *what
 
     if (absent) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT,
-                    "firewalld is not running or did not answer within %u ms (%s)",
-                    fw->timeout_ms, what);
+                    "firewalld is not running or did not answer within %u ms (%s)", fw->timeout_ms,
+                    what);
         return;
     }
     if (g_dbus_error_is_remote_error(dbus_error))
@@ -110,18 +110,17 @@ vfw_firewalld_new(GDBusConnection *bus, guint timeout_ms, GError **error)
                     "cannot reach the D-Bus system bus: %s", local_error->message);
         return NULL;
     }
-    fw->main = vfw_dbus_firewall_d1_proxy_new_sync(fw->bus, flags, FW_NAME, FW_PATH, NULL,
-                                                   &local_error);
+    fw->main =
+        vfw_dbus_firewall_d1_proxy_new_sync(fw->bus, flags, FW_NAME, FW_PATH, NULL, &local_error);
     if (fw->main)
-        fw->policy = vfw_dbus_firewall_d1_policy_proxy_new_sync(fw->bus, flags, FW_NAME,
-                                                                FW_PATH, NULL, &local_error);
+        fw->policy = vfw_dbus_firewall_d1_policy_proxy_new_sync(fw->bus, flags, FW_NAME, FW_PATH,
+                                                                NULL, &local_error);
     if (fw->policy)
-        fw->zone = vfw_dbus_firewall_d1_zone_proxy_new_sync(fw->bus, flags, FW_NAME, FW_PATH,
-                                                            NULL, &local_error);
+        fw->zone = vfw_dbus_firewall_d1_zone_proxy_new_sync(fw->bus, flags, FW_NAME, FW_PATH, NULL,
+                                                            &local_error);
     if (fw->zone)
         fw->config = vfw_dbus_firewall_d1_config_proxy_new_sync(fw->bus, flags, FW_NAME,
-                                                                FW_CONFIG_PATH, NULL,
-                                                                &local_error);
+                                                                FW_CONFIG_PATH, NULL, &local_error);
     if (!fw->config) {
         map_error(fw, error, local_error, "connecting");
         return NULL;
@@ -148,8 +147,7 @@ vfw_firewalld_new(GDBusConnection *bus, guint timeout_ms, GError **error)
  * of its config object ("FirewallBackend"), read with an explicit call.
  */
 char *
-vfw_firewalld_get_property(VfwFirewalld *fw, gboolean config, const char *name,
-                           GError **error)
+vfw_firewalld_get_property(VfwFirewalld *fw, gboolean config, const char *name, GError **error)
 {
     g_autoptr(GError) local_error = NULL;
     g_autoptr(GVariant) reply = NULL;
@@ -216,8 +214,8 @@ config_policy_proxy(VfwFirewalld *fw, const char *policy, GError **error)
     g_autofree char *path = NULL;
     VfwDBusFirewallD1ConfigPolicy *proxy;
 
-    if (!vfw_dbus_firewall_d1_config_call_get_policy_by_name_sync(fw->config, policy, &path,
-                                                                  NULL, &local_error)) {
+    if (!vfw_dbus_firewall_d1_config_call_get_policy_by_name_sync(fw->config, policy, &path, NULL,
+                                                                  &local_error)) {
         map_error(fw, error, local_error, policy);
         return NULL;
     }
@@ -250,11 +248,10 @@ read_policy_settings(VfwFirewalld *fw, const char *policy, gboolean permanent,
         if (!proxy)
             return NULL;
         ok = vfw_dbus_firewall_d1_config_policy_call_get_settings_sync(proxy, &settings, NULL,
-                                                                      &local_error);
+                                                                       &local_error);
     } else {
-        ok = vfw_dbus_firewall_d1_policy_call_get_policy_settings_sync(fw->policy, policy,
-                                                                      &settings, NULL,
-                                                                      &local_error);
+        ok = vfw_dbus_firewall_d1_policy_call_get_policy_settings_sync(
+            fw->policy, policy, &settings, NULL, &local_error);
     }
     if (!ok) {
         map_error(fw, error, local_error, policy);
@@ -268,8 +265,8 @@ read_policy_settings(VfwFirewalld *fw, const char *policy, gboolean permanent,
 static GStrv
 rich_rules_of(GVariant *settings)
 {
-    g_autoptr(GVariant) rules = g_variant_lookup_value(settings, "rich_rules",
-                                                       G_VARIANT_TYPE_STRING_ARRAY);
+    g_autoptr(GVariant) rules =
+        g_variant_lookup_value(settings, "rich_rules", G_VARIANT_TYPE_STRING_ARRAY);
 
     return rules ? g_variant_dup_strv(rules, NULL) : g_new0(char *, 1);
 }
@@ -308,8 +305,8 @@ strv_has(GPtrArray *list, const char *item)
  * The caller holds the host-wide lock.
  */
 gboolean
-vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent,
-                          GPtrArray *add, GPtrArray *remove, GError **error)
+vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent, GPtrArray *add,
+                          GPtrArray *remove, GError **error)
 {
     g_autoptr(VfwDBusFirewallD1ConfigPolicy) proxy = NULL;
     g_autoptr(GVariant) settings = NULL;
@@ -368,10 +365,10 @@ vfw_firewalld_zone_of_interface(VfwFirewalld *fw, const char *iface, gboolean pe
 
     if (permanent)
         ok = vfw_dbus_firewall_d1_config_call_get_zone_of_interface_sync(fw->config, iface, zone,
-                                                                        NULL, &local_error);
+                                                                         NULL, &local_error);
     else
-        ok = vfw_dbus_firewall_d1_zone_call_get_zone_of_interface_sync(fw->zone, iface, zone,
-                                                                      NULL, &local_error);
+        ok = vfw_dbus_firewall_d1_zone_call_get_zone_of_interface_sync(fw->zone, iface, zone, NULL,
+                                                                       &local_error);
     if (!ok) {
         map_error(fw, error, local_error, iface);
         return FALSE;
@@ -422,7 +419,7 @@ vfw_firewalld_bind_interface(VfwFirewalld *fw, const char *zone, const char *ifa
         if (!proxy)
             return FALSE;
         ok = vfw_dbus_firewall_d1_config_zone_call_add_interface_sync(proxy, iface, NULL,
-                                                                     &local_error);
+                                                                      &local_error);
     } else {
         ok = vfw_dbus_firewall_d1_zone_call_change_zone_of_interface_sync(
             fw->zone, zone, iface, &unused, NULL, &local_error);
@@ -454,10 +451,10 @@ vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *i
         if (!proxy)
             return FALSE;
         ok = vfw_dbus_firewall_d1_config_zone_call_remove_interface_sync(proxy, iface, NULL,
-                                                                        &local_error);
+                                                                         &local_error);
     } else {
-        ok = vfw_dbus_firewall_d1_zone_call_remove_interface_sync(fw->zone, zone, iface,
-                                                                 &unused, NULL, &local_error);
+        ok = vfw_dbus_firewall_d1_zone_call_remove_interface_sync(fw->zone, zone, iface, &unused,
+                                                                  NULL, &local_error);
     }
     if (!ok && (is_firewalld_code(local_error, "NOT_ENABLED") ||
                 is_firewalld_code(local_error, "UNKNOWN_INTERFACE")))

@@ -17,12 +17,12 @@ char *vfw_firewalld_get_version(VfwFirewalld *fw, GError **error);
 char *vfw_firewalld_get_property(VfwFirewalld *fw, gboolean config, const char *name,
                                  GError **error);
 GStrv vfw_firewalld_active_policies(VfwFirewalld *fw, GError **error);
-gboolean vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy,
-                                        gboolean permanent, GStrv *rules, GError **error);
+gboolean vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy, gboolean permanent,
+                                        GStrv *rules, GError **error);
 gboolean vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent,
                                    GPtrArray *add, GPtrArray *remove, GError **error);
-gboolean vfw_firewalld_zone_of_interface(VfwFirewalld *fw, const char *iface,
-                                         gboolean permanent, char **zone, GError **error);
+gboolean vfw_firewalld_zone_of_interface(VfwFirewalld *fw, const char *iface, gboolean permanent,
+                                         char **zone, GError **error);
 gboolean vfw_firewalld_bind_interface(VfwFirewalld *fw, const char *zone, const char *iface,
                                       gboolean permanent, GError **error);
 gboolean vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *iface,

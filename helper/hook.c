@@ -75,8 +75,7 @@ load_network(const VfwContext *ctx, const char *name, GError **error)
     if (!data) {
         if (error && !*error)
             g_set_error(error, VFW_ERROR, VFW_ERROR_XML,
-                        "network '%s': neither %s nor a cached definition exists", name,
-                        status);
+                        "network '%s': neither %s nor a cached definition exists", name, status);
         return NULL;
     }
     return vfw_network_parse(data, len, error);
@@ -90,8 +89,8 @@ load_network(const VfwContext *ctx, const char *name, GError **error)
 GHashTable *
 vfw_load_guest_networks(const VfwContext *ctx, const VfwDomain *domain, GPtrArray *warnings)
 {
-    GHashTable *networks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                 (GDestroyNotify)vfw_network_free);
+    GHashTable *networks =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)vfw_network_free);
 
     for (guint i = 0; i < domain->interfaces->len; i++) {
         const VfwInterface *iface = g_ptr_array_index(domain->interfaces, i);
@@ -104,8 +103,8 @@ vfw_load_guest_networks(const VfwContext *ctx, const VfwDomain *domain, GPtrArra
         if (net)
             g_hash_table_insert(networks, g_strdup(iface->network), net);
         else
-            g_ptr_array_add(warnings, g_strdup_printf("guest '%s': %s", domain->name,
-                                                      local_error->message));
+            g_ptr_array_add(warnings,
+                            g_strdup_printf("guest '%s': %s", domain->name, local_error->message));
     }
     return networks;
 }
@@ -119,8 +118,8 @@ has_any_forward(const VfwConfig *config, const VfwDomain *domain)
 
 /* prepare/start/reconnect/attach: make firewalld match what the guest declares. */
 static gboolean
-hook_apply(const VfwContext *ctx, const VfwDomain *domain, gboolean strict,
-           GPtrArray *warnings, GError **error)
+hook_apply(const VfwContext *ctx, const VfwDomain *domain, gboolean strict, GPtrArray *warnings,
+           GError **error)
 {
     g_autoptr(VfwConfig) config = NULL;
     g_autoptr(GHashTable) networks = NULL;
@@ -233,8 +232,8 @@ cache_network(const VfwContext *ctx, const VfwNetwork *network, const char *xml,
  * that is not a network: a firewalld problem never stops a network.
  */
 gboolean
-vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd,
-                 GPtrArray *warnings, GError **error)
+vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd, GPtrArray *warnings,
+                 GError **error)
 {
     g_autoptr(VfwNetwork) network = NULL;
     g_autoptr(VfwConfig) config = NULL;

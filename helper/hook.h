@@ -28,9 +28,8 @@ gboolean vfw_hook_network(const VfwContext *ctx, const char *const *args, int in
 
 GHashTable *vfw_load_guest_networks(const VfwContext *ctx, const VfwDomain *domain,
                                     GPtrArray *warnings);
-gboolean vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config,
-                         const VfwDomain *domain, const VfwPlan *plan, GPtrArray *warnings,
-                         GError **error);
+gboolean vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain *domain,
+                         const VfwPlan *plan, GPtrArray *warnings, GError **error);
 gboolean vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied,
                                guint *removed, GPtrArray *warnings, GError **error);
 gboolean vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name,

@@ -24,8 +24,7 @@
 typedef struct {
     const char *name;
     const char *usage;
-    gboolean (*run)(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,
-                    GError **error);
+    gboolean (*run)(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error);
 } Verb;
 
 static gboolean
@@ -71,6 +70,7 @@ static const Verb verbs[] = {
     { "status", "status [GUEST...] [--json]", vfw_cli_status },
     { "check", "check [FILE]", vfw_cli_check },
     { "sync", "sync [--dry-run|--offline]", vfw_cli_sync },
+    { "doctor", "doctor", vfw_cli_doctor },
     { "network", "network convert|revert NAME [--restart] [--dry-run]", vfw_cli_network },
     { "hook", "hook qemu|network ARGS... (what libvirt runs)", verb_hook },
     { "version", "version", verb_version },

@@ -143,8 +143,8 @@ parse_ip(VfwNetwork *network, xmlNode *node, GError **error)
 
     gateway = address ? g_inet_address_new_from_string(address) : NULL;
     if (!gateway) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_XML,
-                    "network '%s': <ip> without a valid address", network->name);
+        g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "network '%s': <ip> without a valid address",
+                    network->name);
         return FALSE;
     }
     if (prefix_text)

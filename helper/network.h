@@ -26,8 +26,8 @@ typedef struct {
 typedef struct {
     char *name;
     VfwNetMode mode;
-    char *bridge; /* NULL for networks without a bridge of libvirt's */
-    char *zone;   /* <bridge zone='...'/> */
+    char *bridge;   /* NULL for networks without a bridge of libvirt's */
+    char *zone;     /* <bridge zone='...'/> */
     GPtrArray *ips; /* VfwNetIp */
 } VfwNetwork;
 

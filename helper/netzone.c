@@ -82,22 +82,21 @@ vfw_network_bind(const VfwContext *ctx, const VfwConfig *config, const VfwNetwor
     if (!state)
         return FALSE;
     fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, &fw_error);
-    if (fw && vfw_firewalld_zone_of_interface(fw, network->bridge, TRUE, &permanent_zone,
-                                              &fw_error)) {
+    if (fw &&
+        vfw_firewalld_zone_of_interface(fw, network->bridge, TRUE, &permanent_zone, &fw_error)) {
         if (*permanent_zone && strcmp(permanent_zone, zone) != 0) {
             g_ptr_array_add(warnings,
                             g_strdup_printf("network '%s': bridge '%s' is bound permanently "
                                             "to zone '%s', not '%s': leaving it there",
-                                            network->name, network->bridge, permanent_zone,
-                                            zone));
+                                            network->name, network->bridge, permanent_zone, zone));
             return TRUE;
         }
         /* Bound already (by the admin, or by us before a crash): ours only if recorded. */
         permanent_ours = *permanent_zone == '\0';
         if (!permanent_ours) {
             g_autofree char *name = record_name(network->name);
-            g_autofree char *old = vfw_state_load_file(state, "networks", name, &(gsize){ 0 },
-                                                       NULL);
+            g_autofree char *old =
+                vfw_state_load_file(state, "networks", name, &(gsize){ 0 }, NULL);
             permanent_ours = old && strstr(old, "permanent=true") != NULL;
         }
         if (!save_record(state, network->name, network->bridge, zone, permanent_ours, error))
@@ -107,10 +106,10 @@ vfw_network_bind(const VfwContext *ctx, const VfwConfig *config, const VfwNetwor
              vfw_firewalld_bind_interface(fw, zone, network->bridge, TRUE, &fw_error)))
             return TRUE;
     }
-    g_ptr_array_add(warnings, g_strdup_printf("network '%s': bridge '%s' not put into zone "
-                                              "'%s': %s",
-                                              network->name, network->bridge, zone,
-                                              fw_error->message));
+    g_ptr_array_add(warnings,
+                    g_strdup_printf("network '%s': bridge '%s' not put into zone "
+                                    "'%s': %s",
+                                    network->name, network->bridge, zone, fw_error->message));
     return TRUE;
 }
 
@@ -120,8 +119,8 @@ vfw_network_bind(const VfwContext *ctx, const VfwConfig *config, const VfwNetwor
  * done. Keeps the record when firewalld cannot be reached.
  */
 gboolean
-vfw_network_unbind(const VfwContext *ctx, const char *name, guint timeout_ms,
-                   GPtrArray *warnings, GError **error)
+vfw_network_unbind(const VfwContext *ctx, const char *name, guint timeout_ms, GPtrArray *warnings,
+                   GError **error)
 {
     g_autofree char *file = record_name(name);
     g_autoptr(VfwState) state = NULL;
@@ -142,8 +141,8 @@ vfw_network_unbind(const VfwContext *ctx, const char *name, guint timeout_ms,
     if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, NULL) ||
         !(bridge = g_key_file_get_string(kf, "binding", "bridge", NULL)) ||
         !(zone = g_key_file_get_string(kf, "binding", "zone", NULL))) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "network '%s': unreadable record %s",
-                    name, file);
+        g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "network '%s': unreadable record %s", name,
+                    file);
         return FALSE;
     }
     fw = vfw_firewalld_new(ctx->bus, timeout_ms, &fw_error);

@@ -40,8 +40,8 @@ vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *t
  * A rule for @spec, with its rich rule text built.
  */
 VfwRule *
-vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
-             const char *source, const char *network, const char *origin)
+vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr, const char *source,
+             const char *network, const char *origin)
 {
     VfwRule *rule = g_new0(VfwRule, 1);
 
@@ -119,8 +119,8 @@ vfw_collect_forwards(const VfwGuestDecl *decl, const VfwDomain *domain, GError *
 
     for (guint i = 0; decl && i < decl->forwards->len; i++) {
         const VfwDeclForward *fwd = g_ptr_array_index(decl->forwards, i);
-        if (!add_forward(all, vfw_decl_forward_new(&fwd->spec, NULL, fwd->origin),
-                         domain->name, error))
+        if (!add_forward(all, vfw_decl_forward_new(&fwd->spec, NULL, fwd->origin), domain->name,
+                         error))
             return NULL;
     }
     for (guint i = 0; i < domain->meta_forwards->len; i++) {
@@ -135,8 +135,7 @@ vfw_collect_forwards(const VfwGuestDecl *decl, const VfwDomain *domain, GError *
             return NULL;
         }
         g_autofree char *canon = addr ? g_inet_address_to_string(addr) : NULL;
-        if (!add_forward(all, vfw_decl_forward_new(&spec, canon, "metadata"), domain->name,
-                         error))
+        if (!add_forward(all, vfw_decl_forward_new(&spec, canon, "metadata"), domain->name, error))
             return NULL;
     }
     return g_steal_pointer(&all);
@@ -220,8 +219,7 @@ typedef struct {
 } PlanContext;
 
 static gboolean
-plan_one_family(PlanContext *ctx, const VfwDeclForward *fwd, GInetAddress *addr,
-                GError **error)
+plan_one_family(PlanContext *ctx, const VfwDeclForward *fwd, GInetAddress *addr, GError **error)
 {
     GSocketFamily family = g_inet_address_get_family(addr);
     g_autofree char *spec_text = vfw_port_spec_to_string(&fwd->spec);
@@ -232,7 +230,16 @@ plan_one_family(PlanContext *ctx, const VfwDeclForward *fwd, GInetAddress *addr,
     net = network_of_address(ctx->domain, ctx->networks, addr, error);
     if (!net)
         return FALSE;
-    if (net->mode != VFW_NET_MODE_ROUTE && net->mode != VFW_NET_MODE_OPEN) {
+    if (net->mode == VFW_NET_MODE_ISOLATED || net->mode == VFW_NET_MODE_OTHER ||
+        net->mode == VFW_NET_MODE_BRIDGE) {
+        g_ptr_array_add(ctx->plan->warnings,
+                        g_strdup_printf("guest '%s': forward '%s' not published: network '%s' "
+                                        "(mode %s) is not routed by this host",
+                                        ctx->domain->name, spec_text, net->name,
+                                        vfw_net_mode_to_string(net->mode)));
+        return TRUE;
+    }
+    if (net->mode == VFW_NET_MODE_NAT) {
         g_ptr_array_add(ctx->plan->warnings,
                         g_strdup_printf("guest '%s': forward '%s' not published: network '%s' "
                                         "is in %s mode, where libvirt's own firewall rejects "
@@ -253,8 +260,7 @@ plan_one_family(PlanContext *ctx, const VfwDeclForward *fwd, GInetAddress *addr,
         source = g_inet_address_mask_to_string(ctx->source);
         if (!strchr(source, '/')) {
             g_autofree char *plain = g_steal_pointer(&source);
-            source = g_strdup_printf("%s/%u", plain,
-                                     g_inet_address_mask_get_length(ctx->source));
+            source = g_strdup_printf("%s/%u", plain, g_inet_address_mask_get_length(ctx->source));
         }
     }
     g_ptr_array_add(ctx->plan->rules,

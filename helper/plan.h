@@ -32,7 +32,6 @@ char *vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const c
 void vfw_plan_free(VfwPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwPlan, vfw_plan_free)
 
-VfwPlan *vfw_plan_for_domain(const VfwConfig *config, const VfwDomain *domain,
-                             GHashTable *networks, GError **error);
-GPtrArray *vfw_collect_forwards(const VfwGuestDecl *decl, const VfwDomain *domain,
-                                GError **error);
+VfwPlan *vfw_plan_for_domain(const VfwConfig *config, const VfwDomain *domain, GHashTable *networks,
+                             GError **error);
+GPtrArray *vfw_collect_forwards(const VfwGuestDecl *decl, const VfwDomain *domain, GError **error);

@@ -70,8 +70,8 @@ parse_port(const char *text, guint16 *port)
 }
 
 static gboolean
-parse_port_range(const char *spec, const char *text, const char *what, guint16 *start,
-                 guint16 *end, GError **error)
+parse_port_range(const char *spec, const char *text, const char *what, guint16 *start, guint16 *end,
+                 GError **error)
 {
     const char *dash = strchr(text, '-');
     g_autofree char *first = dash ? g_strndup(text, dash - text) : g_strdup(text);
@@ -106,9 +106,10 @@ vfw_parse_address(const char *text, GSocketFamily want, GInetAddress **out, GErr
         addr = g_inet_address_new_from_string(text);
     if (!addr || (want != G_SOCKET_FAMILY_INVALID && g_inet_address_get_family(addr) != want)) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "'%s' is not an IP%s address",
-                    text ? text : "", want == G_SOCKET_FAMILY_IPV4   ? "v4"
-                                      : want == G_SOCKET_FAMILY_IPV6 ? "v6"
-                                                                     : "");
+                    text ? text : "",
+                    want == G_SOCKET_FAMILY_IPV4   ? "v4"
+                    : want == G_SOCKET_FAMILY_IPV6 ? "v6"
+                                                   : "");
         return FALSE;
     }
     if (g_inet_address_get_is_any(addr) || g_inet_address_get_is_loopback(addr) ||
@@ -160,8 +161,8 @@ split_host_addr(const char *spec, char **text, VfwPortSpec *out, GError **error)
     if ((*text)[0] == '[') {
         char *close = strchr(*text, ']');
         if (!close || close[1] != ':') {
-            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
-                        "forward '%s': expected '[IPV6]:PORT'", spec);
+            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "forward '%s': expected '[IPV6]:PORT'",
+                        spec);
             return FALSE;
         }
         addr_text = g_strndup(*text + 1, close - *text - 1);
@@ -203,8 +204,8 @@ vfw_port_spec_parse(const char *text, VfwPortSpec *spec, GError **error)
 
     shown = g_strescape(text ? text : "", NULL);
     if (!text || !*text || strlen(text) > SPEC_MAX_LEN || !g_utf8_validate(text, -1, NULL)) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "forward '%.*s': empty or too long",
-                    40, shown);
+        g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "forward '%.*s': empty or too long", 40,
+                    shown);
         return FALSE;
     }
     for (const char *p = text; *p; p++) {
@@ -222,8 +223,7 @@ vfw_port_spec_parse(const char *text, VfwPortSpec *spec, GError **error)
         *slash = '\0';
         if (!vfw_proto_from_string(slash + 1, &out.proto)) {
             g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
-                        "forward '%s': unknown protocol '%s' (tcp, udp or sctp)", text,
-                        slash + 1);
+                        "forward '%s': unknown protocol '%s' (tcp, udp or sctp)", text, slash + 1);
             return FALSE;
         }
     }

@@ -72,8 +72,8 @@ take_lock(VfwState *state, guint timeout_ms, GError **error)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
-    state->lock_fd = openat(state->dir_fd, "lock",
-                            O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+    state->lock_fd =
+        openat(state->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
     if (state->lock_fd < 0)
         return set_errno_error(error, state->path, "opening the lock");
     while (flock(state->lock_fd, LOCK_EX | LOCK_NB) < 0) {
@@ -241,8 +241,8 @@ vfw_state_load_file(VfwState *state, const char *subdir, const char *name, gsize
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_FILE_MAX) {
         close(fd);
         g_set_error(error, VFW_ERROR, VFW_ERROR_STATE,
-                    "state directory '%s': %s/%s is not a regular file of sane size",
-                    state->path, subdir, name);
+                    "state directory '%s': %s/%s is not a regular file of sane size", state->path,
+                    subdir, name);
         return NULL;
     }
     data = g_malloc(st.st_size + 1);
@@ -341,10 +341,9 @@ read_rule(GKeyFile *kf, const char *group, GError **error)
             g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "[%s] incomplete", group);
         return NULL;
     }
-    rule = vfw_rule_new(&spec,
-                        g_strcmp0(family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6
-                                                       : G_SOCKET_FAMILY_IPV4,
-                        to_addr, source, network, origin);
+    rule = vfw_rule_new(
+        &spec, g_strcmp0(family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4,
+        to_addr, source, network, origin);
     /* Keep the rule exactly as applied: that is the text to remove. */
     g_free(rule->rich_rule);
     rule->rich_rule = g_steal_pointer(&rich);
@@ -434,8 +433,8 @@ vfw_state_remove_guest(VfwState *state, const char *uuid, GError **error)
 GPtrArray *
 vfw_state_list_guests(VfwState *state, GError **error)
 {
-    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(
-        (GDestroyNotify)vfw_guest_state_free);
+    g_autoptr(GPtrArray) list =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
     g_autoptr(GError) local_error = NULL;
     int dir = open_subdir(state, "guests", FALSE, &local_error);
     DIR *d;
@@ -490,8 +489,7 @@ vfw_state_list_ledger(VfwState *state, GError **error)
  * directory has none (after a crash or reboot wiped /run).
  */
 gboolean
-vfw_state_load_guest_any(VfwState *state, const char *uuid, VfwGuestState **out,
-                         GError **error)
+vfw_state_load_guest_any(VfwState *state, const char *uuid, VfwGuestState **out, GError **error)
 {
     if (!vfw_state_load_guest(state, uuid, out, error))
         return FALSE;

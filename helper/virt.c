@@ -100,8 +100,8 @@ vfw_virt_running_domains(virConnectPtr conn, GError **error)
 GHashTable *
 vfw_virt_active_networks(virConnectPtr conn, GError **error)
 {
-    g_autoptr(GHashTable) out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                      (GDestroyNotify)vfw_network_free);
+    g_autoptr(GHashTable) out =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)vfw_network_free);
     virNetworkPtr *nets = NULL;
     int n = virConnectListAllNetworks(conn, &nets, VIR_CONNECT_LIST_NETWORKS_ACTIVE);
 

@@ -42,8 +42,8 @@ vfw_xml_parse(const char *data, gsize len, const char *what, GError **error)
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc) {
         err = xmlGetLastError();
-        g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "%s: not well-formed XML (line %d: %s)",
-                    what, err ? err->line : 0,
+        g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "%s: not well-formed XML (line %d: %s)", what,
+                    err ? err->line : 0,
                     err && err->message ? g_strchomp(err->message) : "parse error");
         return NULL;
     }
@@ -81,8 +81,8 @@ vfw_xml_read_stream(int fd, gsize *len, GError **error)
         if (n == 0)
             break;
         if (buf->len + (gsize)n > VFW_XML_MAX_SIZE) {
-            g_set_error(error, VFW_ERROR, VFW_ERROR_XML,
-                        "standard input: XML larger than %d bytes", VFW_XML_MAX_SIZE);
+            g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "standard input: XML larger than %d bytes",
+                        VFW_XML_MAX_SIZE);
             return NULL;
         }
         g_string_append_len(buf, chunk, n);

@@ -233,7 +233,7 @@ static const PlanCase plan_cases[] = {
       IFACE("isolated", MAC_ISO),
       NULL,
       { NULL },
-      { "network 'isolated' is in isolated mode" },
+      { "network 'isolated' (mode isolated) is not routed by this host" },
       -1,
       { NULL } },
     { "open-network",

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `virt-firewalld doctor`: versions, firewalld's state, every libvirt network's mode,
+ * bridge and zone, and for every forward that running guests declare whether a packet
+ * would get through, naming the exact blocker and its fix.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+#include "firewalld.h"
+#include "netzone.h"
+#include "vfw-error.h"
+#include "virt.h"
+
+typedef struct {
+    guint problems;
+} Doctor;
+
+static void
+verdict(Doctor *doc, gboolean good, const char *what, const char *detail)
+{
+    g_print("  %-4s %s%s%s\n", good ? "ok" : "FAIL", what, detail ? ": " : "",
+            detail ? detail : "");
+    if (!good)
+        doc->problems++;
+}
+
+static VfwFirewalld *
+check_firewalld(const VfwContext *ctx, const VfwConfig *config, Doctor *doc)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, &local_error);
+    g_autofree char *version = fw ? vfw_firewalld_get_version(fw, &local_error) : NULL;
+    g_autofree char *state = NULL;
+    g_autofree char *backend = NULL;
+
+    g_print("firewalld:\n");
+    if (!version) {
+        verdict(doc, FALSE, "firewalld", local_error->message);
+        g_print("       fix: systemctl start firewalld\n");
+        return NULL;
+    }
+    state = vfw_firewalld_get_property(fw, FALSE, "state", NULL);
+    backend = vfw_firewalld_get_property(fw, TRUE, "FirewallBackend", NULL);
+    g_print("  version %s, state %s, backend %s\n", version, state ? state : "?",
+            backend ? backend : "?");
+    /* StrictForwardPorts arrived in firewalld 2.3; before, forward-ports to guests are
+     * never blocked by it. */
+    g_print("  StrictForwardPorts: %s\n",
+            g_str_has_prefix(version, "0.") || g_str_has_prefix(version, "1.") ||
+                    g_str_has_prefix(version, "2.0") || g_str_has_prefix(version, "2.1") ||
+                    g_str_has_prefix(version, "2.2")
+                ? "not supported by this firewalld (no effect)"
+                : "see firewalld.conf: 'yes' blocks forward-ports to guests");
+    verdict(doc, g_strcmp0(state, "RUNNING") == 0, "firewalld is running", state);
+    return g_steal_pointer(&fw);
+}
+
+static void
+check_policies(VfwFirewalld *fw, Doctor *doc)
+{
+    const char *ours[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST, "virtfw-nat" };
+    g_autoptr(GError) local_error = NULL;
+    g_auto(GStrv) active = vfw_firewalld_active_policies(fw, &local_error);
+
+    for (guint i = 0; i < G_N_ELEMENTS(ours); i++) {
+        g_auto(GStrv) rules = NULL;
+        gboolean loaded = vfw_firewalld_policy_get_rules(fw, ours[i], TRUE, &rules, NULL);
+        g_autofree char *what = g_strdup_printf("policy '%s' loaded", ours[i]);
+        verdict(doc, loaded, what,
+                loaded ? (active && g_strv_contains((const char *const *)active, ours[i])
+                              ? "active"
+                              : "inactive (no interface in its ingress zone yet)")
+                       : "missing: install virt-firewalld's policies and 'firewall-cmd "
+                         "--reload'");
+    }
+}
+
+static void
+check_networks(VfwFirewalld *fw, const VfwConfig *config, GHashTable *networks, Doctor *doc)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_print("libvirt networks:\n");
+    g_hash_table_iter_init(&iter, networks);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        const VfwNetwork *net = value;
+        g_autofree char *zone = NULL;
+        const char *wanted = vfw_network_wanted_zone(config, net);
+        g_autofree char *what = NULL;
+
+        if (net->bridge && fw)
+            vfw_firewalld_zone_of_interface(fw, net->bridge, FALSE, &zone, NULL);
+        g_print("  %-16s mode %-8s bridge %-12s zone %s\n", net->name,
+                vfw_net_mode_to_string(net->mode), net->bridge ? net->bridge : "-",
+                zone && *zone ? zone : "-");
+        if (!wanted || !fw)
+            continue;
+        what = g_strdup_printf("network '%s': bridge '%s' in zone '%s'", net->name, net->bridge,
+                               wanted);
+        verdict(doc, g_strcmp0(zone, wanted) == 0, what,
+                g_strcmp0(zone, wanted) == 0 ? NULL : "it is not: run 'virt-firewalld sync'");
+    }
+}
+
+static void
+check_forward_rules(Doctor *doc, const VfwDomain *d, const VfwPlan *plan, VfwFirewalld *fw)
+{
+    g_auto(GStrv) runtime = NULL;
+
+    if (fw)
+        vfw_firewalld_policy_get_rules(fw, VFW_POLICY_FORWARD, FALSE, &runtime, NULL);
+    for (guint w = 0; w < plan->warnings->len; w++)
+        verdict(doc, FALSE, d->name, g_ptr_array_index(plan->warnings, w));
+    for (guint r = 0; r < plan->rules->len; r++) {
+        const VfwRule *rule = g_ptr_array_index(plan->rules, r);
+        g_autofree char *spec = vfw_port_spec_to_string(&rule->spec);
+        g_autofree char *what =
+            g_strdup_printf("guest '%s': forward '%s' to %s", d->name, spec, rule->to_addr);
+        gboolean live = runtime && g_strv_contains((const char *const *)runtime, rule->rich_rule);
+        verdict(doc, live, what, live ? NULL : "not in firewalld: run 'virt-firewalld sync'");
+    }
+}
+
+/**
+ * vfw_cli_doctor:
+ * `doctor`: prints the diagnosis; FALSE (exit 1) if any declared forward cannot work.
+ */
+gboolean
+vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, error);
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(VfwFirewalld) fw = NULL;
+    g_autoptr(GHashTable) networks = NULL;
+    g_autoptr(GPtrArray) domains = NULL;
+    unsigned long libvirt_version = 0;
+    Doctor doc = { 0 };
+
+    if (!config)
+        return FALSE;
+    fw = check_firewalld(ctx, config, &doc);
+    if (fw)
+        check_policies(fw, &doc);
+    conn = vfw_virt_connect(NULL, TRUE, error);
+    if (!conn)
+        return FALSE;
+    virConnectGetLibVersion(conn, &libvirt_version);
+    g_print("libvirt: %lu.%lu.%lu\n", libvirt_version / 1000000, libvirt_version / 1000 % 1000,
+            libvirt_version % 1000);
+    networks = vfw_virt_active_networks(conn, error);
+    domains = networks ? vfw_virt_running_domains(conn, error) : NULL;
+    if (!domains)
+        return FALSE;
+    check_networks(fw, config, networks, &doc);
+    g_print("forwards of running guests:\n");
+    for (guint i = 0; i < domains->len; i++) {
+        const VfwDomain *d = g_ptr_array_index(domains, i);
+        g_autoptr(GError) local_error = NULL;
+        g_autoptr(VfwPlan) plan = vfw_plan_for_domain(config, d, networks, &local_error);
+        if (!plan)
+            verdict(&doc, FALSE, d->name, local_error->message);
+        else
+            check_forward_rules(&doc, d, plan, fw);
+    }
+    if (doc.problems) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_NOT_APPLICABLE,
+                    "doctor: %u problems found (marked FAIL above)", doc.problems);
+        return FALSE;
+    }
+    g_print("no problems found\n");
+    return TRUE;
+}
