@@ -71,6 +71,8 @@ static const Verb verbs[] = {
     { "check", "check [FILE]", vfw_cli_check },
     { "sync", "sync [--dry-run|--offline]", vfw_cli_sync },
     { "doctor", "doctor", vfw_cli_doctor },
+    { "forward", "forward add GUEST SPEC [--address A] | remove GUEST SPEC | list GUEST",
+      vfw_cli_forward },
     { "network", "network convert|revert NAME [--restart] [--dry-run]", vfw_cli_network },
     { "hook", "hook qemu|network ARGS... (what libvirt runs)", verb_hook },
     { "version", "version", verb_version },

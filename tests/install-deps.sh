@@ -13,7 +13,7 @@ PKGS=(
     # the real stack the integration suites run
     dbus firewalld nftables iptables libvirt-daemon libvirt-daemon-driver-qemu
     libvirt-clients dnsmasq-base iproute2 socat qemu-system-x86 busybox procps
-    util-linux kmod
+    util-linux kmod man-db groff-base bash-completion
 )
 
 missing=()
