@@ -11,6 +11,7 @@ VFW=virt-firewalld
 R8080='rule family="ipv4" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.130.10"'
 
 has_rule() { firewall-cmd ${3:-} --policy="$2" --list-rich-rules | grep -qxF "$1"; }
+lacks_meta() { ! $VIRSH dumpxml web01 | grep -q "spec=\"$1:"; }
 lacks_rule() { ! has_rule "$@"; }
 exit_of() { "$@" >/dev/null 2>&1; echo $?; }
 
@@ -98,6 +99,26 @@ tap_ok "no entry of ours for app01 remains (runtime)" lacks_rule "$R8095" $FWD
 tap_ok "the admin's own rule is untouched (permanent)" has_rule "$ADMIN" $FWD --permanent
 tap_ok "the admin's own rule is untouched (runtime)" has_rule "$ADMIN" $FWD
 tap_like "running guests still answer" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
+
+# ---- forward add / remove / list through the libvirt API
+tap_ok "forward add web01 8085:80/tcp" $VFW forward add web01 8085:80/tcp
+tap_like "the port answers as soon as the command returns" "$(sb_probe_lan tcp 8085)" \
+    "^hello-from-web01$"
+tap_like "virsh dumpxml shows the metadata" "$($VIRSH dumpxml web01)" \
+    'forward spec="8085:80/tcp"/>'
+tap_like "forward list shows both sources" "$($VFW forward list web01)" \
+    "8085:80/tcp +- +metadata"
+tap_ok "forward add again is a no-op" $VFW forward add web01 8085:80/tcp
+out=$($VFW forward add web01 8090:80/tcp 2>&1); rc=$?
+tap_is "forward add of a port db01 publishes fails" "$rc" 1
+tap_like "and names both guests" "$out" "already published by guest 'db01'"
+tap_ok "the failed add left no metadata behind" lacks_meta 8090
+tap_ok "forward remove web01 8085:80/tcp" $VFW forward remove web01 8085:80/tcp
+tap_is "the port stops answering" "$(sb_probe_lan tcp 8085)" ""
+tap_ok "the metadata is gone" lacks_meta 8085
+out=$($VFW forward remove web01 8085:80/tcp 2>&1); rc=$?
+tap_is "removing an unknown forward fails" "$rc" 1
+tap_like "with a clear message" "$out" "guest 'web01': no forward '8085:80/tcp' in its metadata"
 
 # ---- check
 tmp=$(mktemp /tmp/vfw-check.XXXXXX)

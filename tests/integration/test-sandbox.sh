@@ -30,10 +30,20 @@ if [ "$mode" = no-libvirt-zones ]; then
     tap_like "firewalld lists its zones" "$zones" '(^| )public( |$)'
     tap_ok "no libvirt zone loaded" bash -c "! grep -qw libvirt <<<'$zones'"
     tap_ok "firewalld logged no error" bash -c "! grep -E 'ERROR|Falling back' '$SB/firewalld.log'"
+    # our shipped files name only zones that always exist: they load without libvirt's
+    tap_like "our zone virtfw is loaded" "$zones" '(^| )virtfw( |$)'
+    policies=$(firewall-cmd --get-policies 2>&1)
+    for p in virtfw-forward virtfw-host virtfw-nat; do
+        tap_like "our policy $p is loaded" "$policies" "(^| )$p( |$)"
+    done
+    tap_ok "firewall-offline-cmd --check-config accepts the installed configuration" \
+        firewall-offline-cmd --check-config
     tap_ok "libvirtd starts" sb_start_libvirtd
     tap_ok "an open-mode network starts without libvirt's zones" \
         sb_net opennet open vbr-open 192.168.111
     tap_ok "its bridge exists" ip link show vbr-open
+    tap_is "our network hook put it into virtfw" \
+        "$(firewall-cmd --get-zone-of-interface=vbr-open 2>&1)" virtfw
     tap_done
     exit 0
 fi
