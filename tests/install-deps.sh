@@ -14,6 +14,8 @@ PKGS=(
     dbus firewalld nftables iptables libvirt-daemon libvirt-daemon-driver-qemu
     libvirt-clients dnsmasq-base iproute2 socat qemu-system-x86 busybox procps
     util-linux kmod man-db groff-base bash-completion
+    # packaging suite: RPM spec parse/build, Debian package build, Ansible example
+    rpm dpkg-dev debhelper ansible-core
 )
 
 missing=()
