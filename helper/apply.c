@@ -276,3 +276,24 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
     }
     return TRUE;
 }
+
+/**
+ * vfw_guest_record_matches:
+ * TRUE when the record of @domain lists exactly @plan's rules: what the qemu hook's
+ * 'start' checks, right after 'prepare' applied them, to skip a second round of firewalld
+ * calls (a guest start then costs one round, and a frozen firewalld one timeout).
+ */
+gboolean
+vfw_guest_record_matches(const VfwContext *ctx, const VfwDomain *domain, const VfwPlan *plan)
+{
+    g_autoptr(VfwState) state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, NULL);
+    g_autoptr(VfwGuestState) gs = NULL;
+    g_autoptr(GPtrArray) missing = NULL;
+    g_autoptr(GPtrArray) extra = NULL;
+
+    if (!state || !vfw_state_load_guest(state, domain->uuid, &gs, NULL) || !gs)
+        return FALSE;
+    missing = rich_rules_minus(plan->rules, gs->rules);
+    extra = rich_rules_minus(gs->rules, plan->rules);
+    return missing->len == 0 && extra->len == 0;
+}

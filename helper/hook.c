@@ -118,8 +118,8 @@ has_any_forward(const VfwConfig *config, const VfwDomain *domain)
 
 /* prepare/start/reconnect/attach: make firewalld match what the guest declares. */
 static gboolean
-hook_apply(const VfwContext *ctx, const VfwDomain *domain, gboolean strict, GPtrArray *warnings,
-           GError **error)
+hook_apply(const VfwContext *ctx, const VfwDomain *domain, const char *op, gboolean strict,
+           GPtrArray *warnings, GError **error)
 {
     g_autoptr(VfwConfig) config = NULL;
     g_autoptr(GHashTable) networks = NULL;
@@ -141,6 +141,9 @@ hook_apply(const VfwContext *ctx, const VfwDomain *domain, gboolean strict, GPtr
         plan = vfw_plan_for_domain(config, domain, networks, &local_error);
     }
     if (plan) {
+        /* 'start' follows 'prepare' within milliseconds: nothing to redo if it applied. */
+        if (strcmp(op, "start") == 0 && vfw_guest_record_matches(ctx, domain, plan))
+            return TRUE;
         for (guint i = 0; i < plan->warnings->len; i++)
             g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(plan->warnings, i)));
         if (vfw_apply_guest(ctx, config, domain, plan, warnings, &local_error))
@@ -203,7 +206,7 @@ vfw_hook_qemu(const VfwContext *ctx, const char *const *args, int in_fd, GPtrArr
         return TRUE;
     }
     if (apply)
-        return hook_apply(ctx, domain, strict, warnings, error);
+        return hook_apply(ctx, domain, op, strict, warnings, error);
     if (!vfw_remove_guest(ctx, domain->uuid, domain->name, dbus_timeout(ctx), warnings,
                           &local_error))
         g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", local_error->message));

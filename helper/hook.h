@@ -32,5 +32,7 @@ gboolean vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const V
                          const VfwPlan *plan, GPtrArray *warnings, GError **error);
 gboolean vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied,
                                guint *removed, GPtrArray *warnings, GError **error);
+gboolean vfw_guest_record_matches(const VfwContext *ctx, const VfwDomain *domain,
+                                  const VfwPlan *plan);
 gboolean vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name,
                           guint timeout_ms, GPtrArray *warnings, GError **error);

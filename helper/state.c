@@ -189,6 +189,7 @@ gboolean
 vfw_state_save_file(VfwState *state, const char *subdir, const char *name, const char *data,
                     gsize len, GError **error)
 {
+    g_autofree char *where = g_build_filename(subdir, name, NULL);
     g_autofree char *tmp = g_strdup_printf(".%s.%d.tmp", name, (int)getpid());
     int dir = open_subdir(state, subdir, TRUE, error);
     int fd;
@@ -200,14 +201,14 @@ vfw_state_save_file(VfwState *state, const char *subdir, const char *name, const
     fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         close(dir);
-        return set_errno_error(error, state->path, name);
+        return set_errno_error(error, state->path, where);
     }
     ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
     ok = (close(fd) == 0) && ok;
     if (ok)
         ok = renameat(dir, tmp, dir, name) == 0;
     if (!ok) {
-        set_errno_error(error, state->path, name);
+        set_errno_error(error, state->path, where);
         unlinkat(dir, tmp, 0);
     }
     close(dir);
@@ -223,6 +224,7 @@ char *
 vfw_state_load_file(VfwState *state, const char *subdir, const char *name, gsize *len,
                     GError **error)
 {
+    g_autofree char *where = g_build_filename(subdir, name, NULL);
     g_autofree char *data = NULL;
     struct stat st;
     int dir = open_subdir(state, subdir, FALSE, error);
@@ -235,7 +237,7 @@ vfw_state_load_file(VfwState *state, const char *subdir, const char *name, gsize
     close(dir);
     if (fd < 0) {
         if (errno != ENOENT)
-            set_errno_error(error, state->path, name);
+            set_errno_error(error, state->path, where);
         return NULL;
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_FILE_MAX) {
@@ -249,7 +251,7 @@ vfw_state_load_file(VfwState *state, const char *subdir, const char *name, gsize
     n = read(fd, data, st.st_size);
     close(fd);
     if (n != st.st_size) {
-        set_errno_error(error, state->path, name);
+        set_errno_error(error, state->path, where);
         return NULL;
     }
     data[n] = '\0';
@@ -264,6 +266,7 @@ vfw_state_load_file(VfwState *state, const char *subdir, const char *name, gsize
 gboolean
 vfw_state_remove_file(VfwState *state, const char *subdir, const char *name, GError **error)
 {
+    g_autofree char *where = g_build_filename(subdir, name, NULL);
     int dir = open_subdir(state, subdir, FALSE, error);
     int rc;
 
@@ -272,7 +275,7 @@ vfw_state_remove_file(VfwState *state, const char *subdir, const char *name, GEr
     rc = unlinkat(dir, name, 0);
     close(dir);
     if (rc < 0 && errno != ENOENT)
-        return set_errno_error(error, state->path, name);
+        return set_errno_error(error, state->path, where);
     return TRUE;
 }
 

@@ -20,6 +20,24 @@ silent_error(void *ctx, const char *msg, ...)
 {
 }
 
+/* libxml2's message for a parse error, as one line of valid UTF-8: libxml2 (2.9.14) quotes
+ * the input's raw bytes in some messages ("Premature end of data in tag NAME", "xmlns: URI
+ * is not a valid URI"), whatever their encoding, and main.c prints the message as is. */
+static char *
+parse_error_detail(const xmlError *err)
+{
+    char *detail;
+
+    if (!err || !err->message)
+        return g_strdup("parse error");
+    detail = g_strchomp(g_utf8_make_valid(err->message, -1));
+    for (char *p = detail; *p; p++) {
+        if (g_ascii_iscntrl(*p))
+            *p = ' ';
+    }
+    return detail;
+}
+
 /**
  * vfw_xml_parse:
  * Parses @data (@len bytes) as one XML document named @what in errors. Refuses DOCTYPEs,
@@ -42,9 +60,9 @@ vfw_xml_parse(const char *data, gsize len, const char *what, GError **error)
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc) {
         err = xmlGetLastError();
+        g_autofree char *detail = parse_error_detail(err);
         g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "%s: not well-formed XML (line %d: %s)", what,
-                    err ? err->line : 0,
-                    err && err->message ? g_strchomp(err->message) : "parse error");
+                    err ? err->line : 0, detail);
         return NULL;
     }
     if (doc->intSubset || doc->extSubset) {

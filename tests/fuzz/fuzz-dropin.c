@@ -17,8 +17,7 @@ check_guest(const VfwConfig *config, const VfwGuestDecl *decl)
     const VfwGuestDecl *found;
 
     fuzz_require(decl->group && decl->origin && decl->forwards, decl->group);
-    fuzz_require(!decl->address ||
-                     g_inet_address_get_family(decl->address) == G_SOCKET_FAMILY_IPV4,
+    fuzz_require(!decl->address || g_inet_address_get_family(decl->address) == G_SOCKET_FAMILY_IPV4,
                  decl->group);
     fuzz_require(!decl->address6 ||
                      g_inet_address_get_family(decl->address6) == G_SOCKET_FAMILY_IPV6,

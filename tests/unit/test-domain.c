@@ -273,6 +273,13 @@ static const BadCase bad_cases[] = {
                   "<o:forward xmlns:o='urn:example:other' spec='81'/></vf:forwards>"
                   "</metadata></domain>",
       { "unexpected element 'forward'" } },
+    /* libxml2 quotes raw input bytes in these messages; ours stay valid UTF-8 (fuzz). */
+    { "raw-bytes-in-namespace",
+      DOMAIN_HEAD "<metadata><vf:forwards xmlns:vf='urn:virt-\xff\xfe"
+                  "firewalld'/>"
+                  "</metadata></domain>",
+      { "not well-formed", "is not a valid URI" } },
+    { "raw-bytes-in-open-tag", "<domain\xf4\xf4", { "not well-formed" } },
     { "forward-without-spec",
       DOMAIN_HEAD "<metadata><vf:forwards xmlns:vf='urn:virt-firewalld:forwards:1'>"
                   "<vf:forward address='192.168.100.10'/></vf:forwards></metadata></domain>",
@@ -290,6 +297,10 @@ test_bad(gconstpointer data)
     g_assert_error(error, VFW_ERROR, VFW_ERROR_XML);
     for (guint i = 0; i < G_N_ELEMENTS(tc->needles) && tc->needles[i]; i++)
         assert_contains(error->message, tc->needles[i]);
+    /* main.c prints the message as one line: valid UTF-8, no control characters. */
+    g_assert_true(g_utf8_validate(error->message, -1, NULL));
+    for (const char *p = error->message; *p; p++)
+        g_assert_false(g_ascii_iscntrl(*p));
 }
 
 /* Hostile fixtures: refused, quickly, and nothing they reference ends up in the result

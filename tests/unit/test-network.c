@@ -209,6 +209,8 @@ static const BadCase bad_cases[] = {
       "no <network> element" },
     { "namespaced", "<x:network xmlns:x='urn:x'><x:name>n1</x:name></x:network>",
       "no <network> element" },
+    /* libxml2 quotes the raw bytes of the tag name; ours stays valid UTF-8 (fuzz). */
+    { "raw-bytes-in-open-tag", "<networkstatu\xf3", "not well-formed" },
     { "no-name", "<network><forward mode='route'/></network>", "no <name>" },
     { "blank-name", "<network><name> </name></network>", "no <name>" },
     { "ip-without-address", "<network><name>n1</name><ip prefix='24'/></network>",
@@ -255,6 +257,10 @@ test_bad(gconstpointer data)
     g_assert_null(net);
     g_assert_error(error, VFW_ERROR, VFW_ERROR_XML);
     assert_contains(error->message, tc->needle);
+    /* main.c prints the message as one line: valid UTF-8, no control characters. */
+    g_assert_true(g_utf8_validate(error->message, -1, NULL));
+    for (const char *p = error->message; *p; p++)
+        g_assert_false(g_ascii_iscntrl(*p));
 }
 
 static void
