@@ -139,6 +139,7 @@ parse_ip(VfwNetwork *network, xmlNode *node, GError **error)
     g_autofree char *netmask = vfw_xml_prop(node, "netmask");
     g_autofree char *prefix_text = vfw_xml_prop(node, "prefix");
     g_autoptr(GInetAddress) gateway = NULL;
+    gint64 parsed = -1;
     int prefix;
 
     gateway = address ? g_inet_address_new_from_string(address) : NULL;
@@ -147,8 +148,10 @@ parse_ip(VfwNetwork *network, xmlNode *node, GError **error)
                     network->name);
         return FALSE;
     }
+    /* Whole text only: strtoll would take "24abc" as 24 and, cast, "4294967320" too. */
     if (prefix_text)
-        prefix = (int)g_ascii_strtoll(prefix_text, NULL, 10);
+        prefix =
+            g_ascii_string_to_signed(prefix_text, 10, 1, 128, &parsed, NULL) ? (int)parsed : -1;
     else if (netmask)
         prefix = netmask_to_prefix(netmask);
     else

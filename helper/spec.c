@@ -10,6 +10,7 @@
  */
 #include "spec.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "vfw-error.h"
@@ -122,6 +123,25 @@ vfw_parse_address(const char *text, GSocketFamily want, GInetAddress **out, GErr
     return TRUE;
 }
 
+/* The prefix length of ADDRESS/PREFIX: 0-128 in plain digits. GLib (2.74) reads it with
+ * strtoul and hands it to a guint property limited to 128: "::/300" and "0.0.0.0/-1" come
+ * back as a /0 mask (any client) with a GObject warning, "0.0.0.0/4294967328" as /32. */
+static gboolean
+prefix_is_valid(const char *text)
+{
+    const char *slash = strchr(text, '/');
+
+    if (!slash)
+        return TRUE;
+    if (slash[1] == '\0' || strlen(slash + 1) > 3)
+        return FALSE;
+    for (const char *p = slash + 1; *p; p++) {
+        if (!g_ascii_isdigit(*p))
+            return FALSE;
+    }
+    return atoi(slash + 1) <= 128;
+}
+
 /**
  * vfw_parse_subnet:
  * Parses ADDRESS[/PREFIX] (a client range for `source=`); host bits must be zero, as
@@ -133,7 +153,7 @@ vfw_parse_subnet(const char *text, GInetAddressMask **out, GError **error)
     g_autoptr(GError) local_error = NULL;
     g_autoptr(GInetAddressMask) mask = NULL;
 
-    if (!text || strlen(text) > 64 || strchr(text, ' ')) {
+    if (!text || strlen(text) > 64 || strchr(text, ' ') || !prefix_is_valid(text)) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "'%s' is not an address or subnet",
                     text ? text : "");
         return FALSE;

@@ -279,7 +279,7 @@ static const BadCase bad_cases[] = {
                   "firewalld'/>"
                   "</metadata></domain>",
       { "not well-formed", "is not a valid URI" } },
-    { "raw-bytes-in-open-tag", "<domain\xf4\xf4", { "not well-formed" } },
+    { "raw-bytes-in-open-tag", "<domain\xf4\xf4><name>x</name>", { "Premature end of data" } },
     { "forward-without-spec",
       DOMAIN_HEAD "<metadata><vf:forwards xmlns:vf='urn:virt-firewalld:forwards:1'>"
                   "<vf:forward address='192.168.100.10'/></vf:forwards></metadata></domain>",

@@ -210,7 +210,15 @@ static const BadCase bad_cases[] = {
     { "namespaced", "<x:network xmlns:x='urn:x'><x:name>n1</x:name></x:network>",
       "no <network> element" },
     /* libxml2 quotes the raw bytes of the tag name; ours stays valid UTF-8 (fuzz). */
-    { "raw-bytes-in-open-tag", "<networkstatu\xf3", "not well-formed" },
+    { "raw-bytes-in-open-tag", "<networkstatu\xf3><name>n</name>", "Premature end of data" },
+    { "prefix-overflow",
+      "<network><name>n1</name><ip address='10.0.0.1' prefix='4294967320'/>"
+      "</network>",
+      "bad prefix" },
+    { "prefix-trailing-text",
+      "<network><name>n1</name><ip address='10.0.0.1' prefix='24abc'/>"
+      "</network>",
+      "bad prefix" },
     { "no-name", "<network><forward mode='route'/></network>", "no <name>" },
     { "blank-name", "<network><name> </name></network>", "no <name>" },
     { "ip-without-address", "<network><name>n1</name><ip prefix='24'/></network>",

@@ -334,6 +334,13 @@ static const AddressCase subnet_cases[] = {
     { "203.0.113.0/24\"", 0, NULL },
     { "any", 0, NULL },
     { "", 0, NULL },
+    { "2001:db8::1/128", 0, "2001:db8::1" },
+    /* GLib (2.74) would turn these into /0 (any client) or /32 (fuzz). */
+    { "::/300", 0, NULL },
+    { "0.0.0.0/-1", 0, NULL },
+    { "0.0.0.0/4294967328", 0, NULL },
+    { "2001:db8::/+32", 0, NULL },
+    { "2001:db8::/", 0, NULL },
 };
 
 static void
