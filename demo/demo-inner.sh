@@ -29,6 +29,8 @@ show firewall-cmd --permanent --policy=virtfw-forward --list-rich-rules
 
 say "a LAN client (198.51.100.2) connects to the host's 198.51.100.1:8080"
 echo "  answer: $(sb_probe_lan tcp 8080)"
+say "what the operator sees"
+show virt-firewalld status
 say "firewall-cmd --reload drops runtime rules; ours are permanent too"
 firewall-cmd -q --reload
 echo "  answer after reload: $(sb_probe_lan tcp 8080)"
