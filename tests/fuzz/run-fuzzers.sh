@@ -9,6 +9,7 @@
 #   tests/fuzz/run-fuzzers.sh [SECONDS]
 #   VFW_FUZZ_BUILDDIR=DIR      build directory (default: SOURCE/build-fuzz)
 #   VFW_FUZZ_TARGETS="spec ..."  a subset of the targets
+#   VFW_FUZZ_JOBS=N            fuzzers run at the same time (default: one per CPU)
 set -u
 secs=${1:-60}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,7 +31,7 @@ skip() {
 
 command -v clang >/dev/null || skip "clang not installed"
 probe=$(mktemp -d)
-trap 'rm -rf "$probe"' EXIT
+trap 'rm -rf "$probe"; kill $(jobs -p) 2>/dev/null' EXIT
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' \
     >"$probe/probe.c"
 clang -fsanitize=fuzzer,address,undefined "$probe/probe.c" -o "$probe/probe" 2>/dev/null ||
@@ -49,26 +50,41 @@ if ! meson compile -C "$build" $(printf 'fuzz-%s ' $targets) >>"$log" 2>&1; then
     exit 1
 fi
 
+# One fuzzer per CPU at a time (VFW_FUZZ_JOBS to change): each gets its SECONDS alone.
+jobs=${VFW_FUZZ_JOBS:-$(nproc)}
+running=0
+for name in $targets; do
+    work=$build/corpus/$name
+    dict=$src/tests/fuzz/dict/$name.dict
+    mkdir -p "$work" "$build/artifacts"
+    rm -f "$build/fuzz-$name.rc"
+    opts=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+        -artifact_prefix="$build/artifacts/$name-")
+    [ -f "$dict" ] && opts+=(-dict="$dict")
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
+    # G_SLICE: plain malloc, so that ASan and LeakSanitizer see GLib's allocations.
+    (
+        G_SLICE=always-malloc ASAN_OPTIONS=detect_leaks=1 \
+            "$build/tests/fuzz/fuzz-$name" "${opts[@]}" "$work" "$seeds/$name" \
+            >"$build/fuzz-$name.log" 2>&1
+        echo $? >"$build/fuzz-$name.rc"
+    ) &
+    running=$((running + 1))
+done
+wait
+
 set -- $targets
 echo "1..$#"
 n=0 failed=0
 for name in $targets; do
     n=$((n + 1))
-    fuzzer=$build/tests/fuzz/fuzz-$name
-    work=$build/corpus/$name
-    artifacts=$build/artifacts
     flog=$build/fuzz-$name.log
-    dict=$src/tests/fuzz/dict/$name.dict
-    mkdir -p "$work" "$artifacts"
-    opts=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-        -artifact_prefix="$artifacts/$name-")
-    [ -f "$dict" ] && opts+=(-dict="$dict")
-    # G_SLICE: plain malloc, so that ASan and LeakSanitizer see GLib's allocations.
-    G_SLICE=always-malloc ASAN_OPTIONS=detect_leaks=1 \
-        "$fuzzer" "${opts[@]}" "$work" "$seeds/$name" >"$flog" 2>&1
-    rc=$?
-    runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$flog" | tail -1)
-    if [ $rc = 0 ] && [ -n "$runs" ]; then
+    rc=$(cat "$build/fuzz-$name.rc" 2>/dev/null || echo '?')
+    runs=$(sed -n 's/^Done \([0-9]*\) runs in .*/\1/p' "$flog" | tail -1)
+    if [ "$rc" = 0 ] && [ -n "$runs" ]; then
         echo "ok $n - $name: $runs executions in ${secs} s, no crash"
     else
         failed=$((failed + 1))

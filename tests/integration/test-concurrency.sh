@@ -156,6 +156,58 @@ tap_diag "$KILLS rounds, $killed hook processes killed with SIGKILL mid-run"
 tap_is "after every kill the next hook run converged to the exact set" "$bad" 0
 tap_ok "kills really happened mid-run (at least half of the rounds)" test "$killed" -ge $((KILLS / 2))
 
+# ---- property: for random sets of guests and forwards, apply then remove restores
+# firewalld's exact prior runtime and permanent configuration (whole settings dicts)
+snapshot() {
+    local p path
+    for p in virtfw-forward virtfw-host; do
+        gdbus call --system --dest $DEST --object-path /org/fedoraproject/FirewallD1 \
+            --method $DEST.policy.getPolicySettings "$p"
+        path=$(gdbus call --system --dest $DEST --object-path /org/fedoraproject/FirewallD1/config \
+            --method $DEST.config.getPolicyByName "$p" | sed -n "s/^(objectpath '\(.*\)',)$/\1/p")
+        gdbus call --system --dest $DEST --object-path "$path" --method $DEST.config.policy.getSettings
+    done
+}
+# an admin's own rule must survive all of it
+firewall-cmd -q --permanent --policy=virtfw-forward \
+    --add-rich-rule='rule family="ipv4" forward-port port="7000" protocol="tcp" to-port="22" to-addr="192.168.150.200"'
+firewall-cmd -q --reload
+before=$(snapshot)
+cp /etc/virt-firewalld/forwards.d/load.conf "$SB/load.conf.saved"
+prop_bad=0
+for trial in $(seq 1 5); do
+    : >/etc/virt-firewalld/forwards.d/load.conf
+    picked=()
+    for i in $(seq 1 "$N"); do
+        [ $((RANDOM % 4)) = 0 ] || continue
+        picked+=("$i")
+        specs=""
+        for k in $(seq 1 $((RANDOM % 3 + 1))); do
+            port=$((20000 + i * 10 + k))
+            case $((RANDOM % 3)) in
+            0) specs="$specs$port:80/tcp;" ;;
+            1) specs="$specs$port:80/udp;" ;;
+            2) specs="${specs}198.51.100.1:$port:$((RANDOM % 1000 + 1))/tcp;" ;;
+            esac
+        done
+        printf '[g%02d]\nforward = %s\naddress = 192.168.150.%d\n' "$i" "$specs" $((10 + i)) \
+            >>/etc/virt-firewalld/forwards.d/load.conf
+    done
+    pids=()
+    for i in "${picked[@]}"; do hook "$i" prepare & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || prop_bad=$((prop_bad + 1)); done
+    [ "$(count_all)" -gt 4 ] || prop_bad=$((prop_bad + 1))
+    pids=()
+    for i in "${picked[@]}"; do hook "$i" stopped & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p"; done
+    if [ "$(snapshot)" != "$before" ]; then
+        prop_bad=$((prop_bad + 1))
+        tap_diag "trial $trial (${#picked[@]} guests): configuration differs after apply+remove"
+    fi
+done
+cp "$SB/load.conf.saved" /etc/virt-firewalld/forwards.d/load.conf
+tap_is "5 random trials: apply then remove restores the exact prior configuration" "$prop_bad" 0
+
 # leave a half-applied guest behind, then `sync` (libvirt: no such guest runs)
 hook 3 prepare &
 p=$!
@@ -164,7 +216,9 @@ kill -9 $p 2>/dev/null
 wait $p 2>/dev/null
 hook 4 prepare
 tap_ok "sync" virt-firewalld sync
-tap_is "after sync no entry of ours points at a stopped guest" "$(count_all)" 0
+tap_is "after sync no entry of ours points at a stopped guest (left: the admin rule, runtime + permanent)" "$(count_all)" 2
+tap_ok "the admin's own rule is still there" bash -c \
+    "firewall-cmd --permanent --policy=virtfw-forward --list-rich-rules | grep -q 'port=\"7000\"'"
 tap_is "no state record remains after sync" "$(ls /run/virt-firewalld/guests | wc -l)" 0
 tap_like "the hooks printed nothing unexpected" \
     "$(grep -v 'warning' "$SB/hook-stderr.log" | head -3)" '^$'

@@ -14,33 +14,9 @@
 # default 77); with CI=true a failure.
 set -u
 
-if ! declare -F sb_start_all >/dev/null; then
-    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-    skip() {
-        if [ "${CI:-}" = true ]; then
-            echo "Bail out! missing dependency: $*"
-            exit 1
-        fi
-        echo "1..0 # SKIP $*"
-        exit "${VFW_SKIP_EXIT:-77}"
-    }
-    [ "$(id -u)" = 0 ] || skip "needs root (dpkg -i inside the sandbox)"
-    missing=""
-    for b in dpkg-buildpackage dh dpkg-deb dpkg-parsechangelog git meson ninja; do
-        command -v "$b" >/dev/null 2>&1 || missing="$missing $b"
-    done
-    [ -z "$missing" ] || skip "missing programs:$missing (tests/install-deps.sh installs them)"
-    src=${VFW_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-    work=${VFW_PKG_WORKDIR:-/tmp/vfw-packaging}
-    t0=$(date +%s)
-    deb=$(bash "$here/build-deb.sh" "$src" "$work") || {
-        echo "Bail out! building the Debian package failed (log: $work/build.log)"
-        exit 1
-    }
-    export VFW_DEB=$deb VFW_DEB_SECS=$(($(date +%s) - t0))
-    unset VFW_BUILD_DIR # the sandbox must hold the package, not this build
-    exec bash "$here/../sandbox/run" "${BASH_SOURCE[0]}" "$@"
-fi
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+declare -F sb_start_all >/dev/null || pkg_outer "${BASH_SOURCE[0]}"
 
 # ------------------------------------------------------------------------------------
 # inside the sandbox
@@ -49,18 +25,6 @@ MAC1=52:54:00:00:20:0a
 DEB=$VFW_DEB
 FWD=virtfw-forward
 RULE='rule family="ipv4" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.110.10"'
-HOSTMNT=/proc/$SB_OUTER_PID/ns/mnt
-
-on_host() { nsenter --mount="$HOSTMNT" "$@"; } # the host's (outer) file system view
-host_view() {                                  # what must not change on the host
-    on_host sh -c 'sha256sum /var/lib/dpkg/status | cut -c1-64
-        dpkg-query -W -f="\${db:Status-Status}\n" virt-firewalld 2>/dev/null || echo not-installed
-        for p in /usr/bin/virt-firewalld /usr/libexec/virt-firewalld-hook \
-            /etc/libvirt/hooks/qemu.d/virt-firewalld /usr/lib/firewalld/zones/virtfw.xml \
-            /etc/virt-firewalld /var/lib/virt-firewalld; do
-            [ -e "$p" ] || [ -L "$p" ] && echo "$p present" || echo "$p absent"
-        done'
-}
 rules() { firewall-cmd ${2:-} --policy="$1" --list-rich-rules 2>/dev/null; }
 has_rule() { rules "$FWD" "${1:-}" | grep -qxF "$RULE"; }
 absent() { # PATH...: none exists (links included)
@@ -70,16 +34,10 @@ absent() { # PATH...: none exists (links included)
     done
     return $rc
 }
-installed_version() { dpkg-query -W -f='${Version} ${db:Status-Status}' virt-firewalld 2>/dev/null; }
 
-host_before=$(host_view)
+host_before=$(pkg_host_view)
 
-# maintainer scripts must reach nothing outside the sandbox: hide the host's systemd
-# (systemctl / deb-systemd-invoke would talk to its PID 1) and forbid service actions
-if [ -d /run/systemd ]; then
-    mount -t tmpfs -o mode=755 vfw-sandbox-tmpfs /run/systemd || tap_bail "hiding /run/systemd"
-fi
-printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+pkg_isolate
 
 # --- the package -----------------------------------------------------------------------
 tap_pass "dpkg-buildpackage -us -uc -b built $(basename "$DEB") (${VFW_DEB_SECS}s, unit suite included)"
@@ -113,7 +71,7 @@ tap_like "Depends: firewalld, libvirt-daemon" "$(dpkg-deb -f "$DEB" Depends)" \
 sb_time t_install dpkg -i "$DEB" >"$SB/dpkg-install.log" 2>&1 </dev/null
 rc=$?
 tap_is "dpkg -i installs the package (${t_install} ms)" "$rc" 0 || tap_diag "$(cat "$SB/dpkg-install.log")"
-tap_is "dpkg's database (in the sandbox) has it installed" "$(installed_version)" "0.1.0-1 installed"
+tap_is "dpkg's database (in the sandbox) has it installed" "$(pkg_installed_version)" "0.1.0-1 installed"
 tap_is "the qemu hook link points to the binary" \
     "$(readlink -f /etc/libvirt/hooks/qemu.d/virt-firewalld)" /usr/bin/virt-firewalld
 tap_like "the installed binary runs" "$(virt-firewalld version 2>&1)" "0\.1\.0"
@@ -152,7 +110,7 @@ sb_time t_upgrade dpkg -i "$SB/virt-firewalld_0.1.0-2.deb" >"$SB/dpkg-upgrade.lo
 rc=$?
 tap_is "dpkg -i of 0.1.0-2 over 0.1.0-1 with web01 running (${t_upgrade} ms)" "$rc" 0 ||
     tap_diag "$(cat "$SB/dpkg-upgrade.log")"
-tap_is "version 0.1.0-2 installed" "$(installed_version)" "0.1.0-2 installed"
+tap_is "version 0.1.0-2 installed" "$(pkg_installed_version)" "0.1.0-2 installed"
 tap_ok "no configuration file prompt" sh -c "! grep -q 'Configuration file' '$SB/dpkg-upgrade.log'"
 tap_is "the admin's configuration is kept" \
     "$(cat /etc/virt-firewalld/virt-firewalld.conf /etc/virt-firewalld/forwards.d/web01.conf | sha256sum)" "$conf_sum"
@@ -172,7 +130,7 @@ tap_is "dpkg --purge (${t_purge} ms)" "$rc" 0
 tap_diag "$(grep 'virt-firewalld:' "$SB/dpkg-purge.log")"
 tap_like "postrm reports what it removed" "$(cat "$SB/dpkg-purge.log")" \
     "moved /etc/firewalld/policies/virtfw-forward.xml.*removed /var/lib/virt-firewalld"
-tap_is "dpkg's database: not installed" "$(installed_version)" ""
+tap_is "dpkg's database: not installed" "$(pkg_installed_version)" ""
 tap_ok "the hook links are gone" absent /etc/libvirt/hooks/qemu.d/virt-firewalld \
     /etc/libvirt/hooks/network.d/virt-firewalld /usr/libexec/virt-firewalld-hook /usr/bin/virt-firewalld
 tap_ok "our zone and policies are gone (/usr/lib/firewalld and firewalld's copies in /etc)" absent \
@@ -189,6 +147,6 @@ tap_like "the admin's own port in zone public is untouched (permanent)" \
     "$(firewall-cmd --permanent --zone=public --list-ports)" "(^| )2222/tcp( |$)"
 
 # --- the host ----------------------------------------------------------------------------
-tap_is "the host's dpkg database and paths are untouched" "$(host_view)" "$host_before"
+tap_is "the host's dpkg database and paths are untouched" "$(pkg_host_view)" "$host_before"
 tap_diag "dpkg -i ${t_install} ms, upgrade ${t_upgrade} ms, purge ${t_purge} ms"
 tap_done
