@@ -14,8 +14,6 @@
 #include "state.h"
 #include "vfw-error.h"
 
-static const char *const policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
-
 /* Rich rules of @rules that are not in @except (by text). */
 static GPtrArray *
 rich_rules_minus(GPtrArray *rules, GPtrArray *except)
@@ -34,87 +32,124 @@ rich_rules_minus(GPtrArray *rules, GPtrArray *except)
     return out;
 }
 
-/* Applies add/remove to the 4 places (2 policies x runtime/permanent). On failure undoes
- * the places already changed, so that firewalld is left as it was. */
-static gboolean
-edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove, GError **error)
+/* A copy of @r with its rich rule text as recorded (that is the text to remove). */
+static VfwRule *
+rule_copy(const VfwRule *r)
 {
-    guint done = 0;
+    VfwRule *copy = vfw_rule_new(&r->spec, r->family, r->to_addr, r->source, r->network, r->origin);
 
-    if (add->len == 0 && remove->len == 0)
-        return TRUE;
-    for (; done < 4; done++) {
-        if (!vfw_firewalld_policy_edit(fw, policies[done / 2], done % 2, add, remove, error))
-            break;
+    g_free(copy->rich_rule);
+    copy->rich_rule = g_strdup(r->rich_rule);
+    return copy;
+}
+/* The message naming the other guest whose rules or lease forwards catch the host port of
+ * @spec (@family; G_SOCKET_FAMILY_INVALID: any), or NULL. Lease forwards are IPv4. */
+static char *
+find_conflict(GPtrArray *others, const VfwDomain *domain, const VfwPortSpec *spec,
+              GSocketFamily family)
+{
+    for (guint g = 0; g < others->len; g++) {
+        const VfwGuestState *other = g_ptr_array_index(others, g);
+        const VfwPortSpec *hit = NULL;
+
+        if (strcmp(other->uuid, domain->uuid) == 0)
+            continue;
+        for (guint r = 0; r < other->rules->len && !hit; r++) {
+            const VfwRule *theirs = g_ptr_array_index(other->rules, r);
+            if ((family == G_SOCKET_FAMILY_INVALID || family == theirs->family) &&
+                vfw_port_spec_overlaps(spec, &theirs->spec))
+                hit = &theirs->spec;
+        }
+        for (guint l = 0; l < other->leases->len && !hit; l++) {
+            const VfwLeaseForward *theirs = g_ptr_array_index(other->leases, l);
+            if (family != G_SOCKET_FAMILY_IPV6 && vfw_port_spec_overlaps(spec, &theirs->spec))
+                hit = &theirs->spec;
+        }
+        if (!hit)
+            continue;
+        g_autofree char *a = vfw_port_spec_to_string(spec);
+        g_autofree char *b = vfw_port_spec_to_string(hit);
+        return g_strdup_printf("guest '%s': host port of forward '%s' already published by "
+                               "guest '%s' (forward '%s')%s",
+                               domain->name, a, other->name, b,
+                               other->stopped ? ", which stopped but is not cleaned up yet: "
+                                                "run 'virt-firewalld sync'"
+                                              : "");
     }
-    if (done == 4)
-        return TRUE;
-    while (done-- > 0)
-        vfw_firewalld_policy_edit(fw, policies[done / 2], done % 2, remove, add, NULL);
-    return FALSE;
+    return NULL;
 }
 
+/* Refuses (or, with on-error=warn, drops) rules and lease forwards whose host port another
+ * guest publishes. */
 static gboolean
-rules_conflict(const VfwRule *a, const VfwRule *b)
-{
-    return a->family == b->family && vfw_port_spec_overlaps(&a->spec, &b->spec);
-}
-
-/* Refuses (or, with on-error=warn, drops) rules whose host port another guest publishes. */
-static gboolean
-check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domain, GPtrArray *rules,
-                GPtrArray *warnings, GError **error)
+check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domain,
+                VfwGuestState *next, GPtrArray *warnings, GError **error)
 {
     g_autoptr(GPtrArray) others = vfw_state_list_guests(state, error);
 
     if (!others)
         return FALSE;
-    for (guint i = 0; i < rules->len;) {
-        const VfwRule *mine = g_ptr_array_index(rules, i);
-        g_autofree char *msg = NULL;
-
-        for (guint g = 0; g < others->len && !msg; g++) {
-            const VfwGuestState *other = g_ptr_array_index(others, g);
-            if (strcmp(other->uuid, domain->uuid) == 0)
-                continue;
-            for (guint r = 0; r < other->rules->len && !msg; r++) {
-                const VfwRule *theirs = g_ptr_array_index(other->rules, r);
-                if (!rules_conflict(mine, theirs))
-                    continue;
-                g_autofree char *a = vfw_port_spec_to_string(&mine->spec);
-                g_autofree char *b = vfw_port_spec_to_string(&theirs->spec);
-                msg = g_strdup_printf("guest '%s': host port of forward '%s' already "
-                                      "published by guest '%s' (forward '%s')%s",
-                                      domain->name, a, other->name, b,
-                                      other->stopped ? ", which stopped but is not cleaned "
-                                                       "up yet: run 'virt-firewalld sync'"
-                                                     : "");
+    for (guint pass = 0; pass < 2; pass++) {
+        GPtrArray *list = pass == 0 ? next->rules : next->leases;
+        for (guint i = 0; i < list->len;) {
+            g_autofree char *msg = NULL;
+            if (pass == 0) {
+                const VfwRule *mine = g_ptr_array_index(list, i);
+                msg = find_conflict(others, domain, &mine->spec, mine->family);
+            } else {
+                const VfwLeaseForward *mine = g_ptr_array_index(list, i);
+                msg = find_conflict(others, domain, &mine->spec, G_SOCKET_FAMILY_IPV4);
             }
-        }
-        if (!msg) {
-            i++;
-        } else if (config->on_error == VFW_ON_ERROR_WARN) {
-            g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", msg));
-            g_ptr_array_remove_index(rules, i);
-        } else {
-            g_set_error_literal(error, VFW_ERROR, VFW_ERROR_CONFLICT, msg);
-            return FALSE;
+            if (!msg) {
+                i++;
+            } else if (config->on_error == VFW_ON_ERROR_WARN) {
+                g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", msg));
+                g_ptr_array_remove_index(list, i);
+            } else {
+                g_set_error_literal(error, VFW_ERROR, VFW_ERROR_CONFLICT, msg);
+                return FALSE;
+            }
         }
     }
     return TRUE;
 }
 
+/* Rules an earlier run published from a lease that @plan still follows: kept, so that a
+ * re-assert (reconnect, attach, sync) does not drop them until watch looks again. */
+static void
+keep_lease_rules(GPtrArray *to, const VfwGuestState *old, const VfwPlan *plan)
+{
+    for (guint i = 0; old && i < old->rules->len; i++) {
+        const VfwRule *r = g_ptr_array_index(old->rules, i);
+        for (guint l = 0;
+             r->origin && g_str_has_prefix(r->origin, "lease ") && l < plan->leases->len; l++) {
+            const VfwLeaseForward *lf = g_ptr_array_index(plan->leases, l);
+            g_autofree char *origin = vfw_lease_origin(lf);
+            g_autofree char *a = vfw_port_spec_to_string(&lf->spec);
+            g_autofree char *b = vfw_port_spec_to_string(&r->spec);
+            if (strcmp(origin, r->origin) == 0 && strcmp(a, b) == 0) {
+                g_ptr_array_add(to, rule_copy(r));
+                break;
+            }
+        }
+    }
+}
+
+static void
+copy_leases(GPtrArray *to, GPtrArray *from)
+{
+    for (guint i = 0; from && i < from->len; i++) {
+        const VfwLeaseForward *lf = g_ptr_array_index(from, i);
+        g_ptr_array_add(
+            to, vfw_lease_forward_new(&lf->spec, lf->mac, lf->network, lf->source, lf->origin));
+    }
+}
+
 static void
 copy_rules(GPtrArray *to, GPtrArray *from)
 {
-    for (guint i = 0; from && i < from->len; i++) {
-        const VfwRule *r = g_ptr_array_index(from, i);
-        VfwRule *copy =
-            vfw_rule_new(&r->spec, r->family, r->to_addr, r->source, r->network, r->origin);
-        g_free(copy->rich_rule);
-        copy->rich_rule = g_strdup(r->rich_rule);
-        g_ptr_array_add(to, copy);
-    }
+    for (guint i = 0; from && i < from->len; i++)
+        g_ptr_array_add(to, rule_copy(g_ptr_array_index(from, i)));
 }
 
 /**
@@ -138,12 +173,14 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     g_autoptr(GError) fw_error = NULL;
 
     copy_rules(next->rules, plan->rules);
+    copy_leases(next->leases, plan->leases);
     state = vfw_context_open_state(ctx, error);
     if (!state || !vfw_state_load_guest(state, domain->uuid, &old, error))
         return FALSE;
-    if (!old && next->rules->len == 0)
+    if (!old && next->rules->len == 0 && next->leases->len == 0)
         return TRUE;
-    if (!check_conflicts(state, config, domain, next->rules, warnings, error))
+    keep_lease_rules(next->rules, old, plan);
+    if (!check_conflicts(state, config, domain, next, warnings, error))
         return FALSE;
 
     add = rich_rules_minus(next->rules, NULL);
@@ -153,13 +190,11 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     {
         g_autoptr(VfwGuestState) intent = vfw_guest_state_new(domain->name, domain->uuid);
         copy_rules(intent->rules, next->rules);
+        copy_leases(intent->leases, next->leases);
         for (guint i = 0; old && i < old->rules->len; i++) {
             const VfwRule *r = g_ptr_array_index(old->rules, i);
-            if (g_ptr_array_find_with_equal_func(remove, r->rich_rule, g_str_equal, NULL)) {
-                g_autoptr(GPtrArray) one = g_ptr_array_new();
-                g_ptr_array_add(one, (gpointer)r);
-                copy_rules(intent->rules, one);
-            }
+            if (g_ptr_array_find_with_equal_func(remove, r->rich_rule, g_str_equal, NULL))
+                g_ptr_array_add(intent->rules, rule_copy(r));
         }
         intent->pending = TRUE;
         if (!vfw_state_save_guest(state, intent, error))
@@ -167,8 +202,8 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     }
 
     fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, &fw_error);
-    if (fw && edit_everywhere(fw, add, remove, &fw_error)) {
-        if (next->rules->len == 0)
+    if (fw && vfw_firewalld_edit_everywhere(fw, add, remove, &fw_error)) {
+        if (next->rules->len == 0 && next->leases->len == 0)
             return vfw_state_remove_guest(state, domain->uuid, error);
         return vfw_state_save_guest(state, next, error);
     }
@@ -211,7 +246,7 @@ vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guin
         return TRUE;
     remove = rich_rules_minus(gs->rules, NULL);
     fw = vfw_firewalld_new(ctx->bus, timeout_ms, &fw_error);
-    if (fw && edit_everywhere(fw, none, remove, &fw_error))
+    if (fw && vfw_firewalld_edit_everywhere(fw, none, remove, &fw_error))
         return vfw_state_remove_guest(state, uuid, error);
     gs->stopped = TRUE;
     if (!vfw_state_save_guest(state, gs, error))
@@ -251,7 +286,7 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
         g_autoptr(GPtrArray) rules = rich_rules_minus(gs->rules, NULL);
         gboolean stop = gs->stopped;
 
-        if (!edit_everywhere(fw, stop ? none : rules, stop ? rules : none, error))
+        if (!vfw_firewalld_edit_everywhere(fw, stop ? none : rules, stop ? rules : none, error))
             return FALSE;
         gs->pending = FALSE;
         if (stop ? !vfw_state_remove_guest(state, gs->uuid, error)
@@ -269,7 +304,7 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
         if (known)
             continue;
         rules = rich_rules_minus(gs->rules, NULL);
-        if (!edit_everywhere(fw, none, rules, error) ||
+        if (!vfw_firewalld_edit_everywhere(fw, none, rules, error) ||
             !vfw_state_remove_guest(state, gs->uuid, error))
             return FALSE;
         (*removed)++;

@@ -16,5 +16,6 @@ gboolean vfw_cli_network(VfwContext *ctx, int argc, char **argv, GPtrArray *warn
                          GError **error);
 gboolean vfw_cli_forward(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,
                          GError **error);
+gboolean vfw_cli_watch(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error);
 gboolean vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings,
                         GError **error);

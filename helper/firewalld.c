@@ -465,3 +465,28 @@ vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *i
     }
     return TRUE;
 }
+
+/**
+ * vfw_firewalld_edit_everywhere:
+ * Applies @add/@remove (rich rule texts) to both of our forward policies, runtime and
+ * permanent: the 4 places every published forward lives in. On failure undoes the places
+ * already changed, so that firewalld is left as it was. The caller holds the lock.
+ */
+gboolean
+vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove, GError **error)
+{
+    static const char *const policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
+    guint done = 0;
+
+    if (add->len == 0 && remove->len == 0)
+        return TRUE;
+    for (; done < 4; done++) {
+        if (!vfw_firewalld_policy_edit(fw, policies[done / 2], done % 2, add, remove, error))
+            break;
+    }
+    if (done == 4)
+        return TRUE;
+    while (done-- > 0)
+        vfw_firewalld_policy_edit(fw, policies[done / 2], done % 2, remove, add, NULL);
+    return FALSE;
+}

@@ -21,6 +21,8 @@ gboolean vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy, gb
                                         GStrv *rules, GError **error);
 gboolean vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent,
                                    GPtrArray *add, GPtrArray *remove, GError **error);
+gboolean vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove,
+                                       GError **error);
 gboolean vfw_firewalld_zone_of_interface(VfwFirewalld *fw, const char *iface, gboolean permanent,
                                          char **zone, GError **error);
 gboolean vfw_firewalld_bind_interface(VfwFirewalld *fw, const char *zone, const char *iface,

@@ -31,6 +31,7 @@ vfw_context_init(VfwContext *ctx)
     ctx->confdir = VFW_CONFDIR;
     ctx->statedir = VFW_STATEDIR;
     ctx->ledgerdir = VFW_LEDGERDIR;
+    ctx->dnsmasq_dir = VFW_DNSMASQ_DIR;
     ctx->libvirt_rundir = VFW_LIBVIRT_RUNDIR;
     ctx->bus = NULL;
     ctx->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
@@ -50,13 +51,18 @@ vfw_context_open_state(const VfwContext *ctx, GError **error)
     return g_steal_pointer(&state);
 }
 
-/* A network's definition: libvirt's own status file first (always current while the
- * network runs), else what our network hook cached. */
-static VfwNetwork *
-load_network(const VfwContext *ctx, const char *name, GError **error)
+/**
+ * vfw_load_network:
+ * A network's definition: libvirt's own status file first (always current while the
+ * network runs), else what our network hook cached. @state: the caller's open state
+ * directory when it holds the lock already (NULL: opened here).
+ */
+VfwNetwork *
+vfw_load_network(const VfwContext *ctx, VfwState *state, const char *name, GError **error)
 {
     g_autofree char *file = g_strdup_printf("%s.xml", name);
     g_autofree char *status = g_build_filename(ctx->libvirt_rundir, "network", file, NULL);
+    g_autoptr(VfwState) own = NULL;
     g_autofree char *data = NULL;
     gsize len = 0;
 
@@ -66,12 +72,9 @@ load_network(const VfwContext *ctx, const char *name, GError **error)
     }
     if (g_file_test(status, G_FILE_TEST_IS_REGULAR))
         return vfw_network_load(status, error);
-    {
-        g_autoptr(VfwState) state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error);
-        if (!state)
-            return NULL;
-        data = vfw_state_load_file(state, "networks", file, &len, error);
-    }
+    if (!state && !(state = own = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, error)))
+        return NULL;
+    data = vfw_state_load_file(state, "networks", file, &len, error);
     if (!data) {
         if (error && !*error)
             g_set_error(error, VFW_ERROR, VFW_ERROR_XML,
@@ -99,7 +102,7 @@ vfw_load_guest_networks(const VfwContext *ctx, const VfwDomain *domain, GPtrArra
 
         if (!iface->network || g_hash_table_contains(networks, iface->network))
             continue;
-        net = load_network(ctx, iface->network, &local_error);
+        net = vfw_load_network(ctx, NULL, iface->network, &local_error);
         if (net)
             g_hash_table_insert(networks, g_strdup(iface->network), net);
         else

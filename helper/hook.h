@@ -12,7 +12,8 @@
 typedef struct {
     const char *confdir;
     const char *statedir;
-    const char *ledgerdir; /* persistent mirror of guest records; NULL: none */
+    const char *ledgerdir;   /* persistent mirror of guest records; NULL: none */
+    const char *dnsmasq_dir; /* libvirt's lease status files (BRIDGE.status) */
     const char *libvirt_rundir;
     GDBusConnection *bus; /* NULL: the system bus */
     guint lock_timeout_ms;
@@ -26,6 +27,8 @@ gboolean vfw_hook_qemu(const VfwContext *ctx, const char *const *args, int in_fd
 gboolean vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd,
                           GPtrArray *warnings, GError **error);
 
+VfwNetwork *vfw_load_network(const VfwContext *ctx, struct VfwState *state, const char *name,
+                             GError **error);
 GHashTable *vfw_load_guest_networks(const VfwContext *ctx, const VfwDomain *domain,
                                     GPtrArray *warnings);
 gboolean vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain *domain,

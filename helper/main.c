@@ -71,6 +71,7 @@ static const Verb verbs[] = {
     { "check", "check [FILE]", vfw_cli_check },
     { "sync", "sync [--dry-run|--offline]", vfw_cli_sync },
     { "doctor", "doctor", vfw_cli_doctor },
+    { "watch", "watch (daemon: forwards that follow DHCP leases)", vfw_cli_watch },
     { "forward", "forward add GUEST SPEC [--address A] | remove GUEST SPEC | list GUEST",
       vfw_cli_forward },
     { "network", "network convert|revert NAME [--restart] [--dry-run]", vfw_cli_network },

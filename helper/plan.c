@@ -75,6 +75,53 @@ vfw_rule_free(gpointer data)
 }
 
 /**
+ * vfw_lease_forward_new:
+ * A forward waiting for a DHCP lease of @mac on @network; strings are copied.
+ */
+VfwLeaseForward *
+vfw_lease_forward_new(const VfwPortSpec *spec, const char *mac, const char *network,
+                      const char *source, const char *origin)
+{
+    VfwLeaseForward *lf = g_new0(VfwLeaseForward, 1);
+
+    lf->spec = *spec;
+    lf->mac = g_strdup(mac);
+    lf->network = g_strdup(network);
+    lf->source = g_strdup(source);
+    lf->origin = g_strdup(origin);
+    return lf;
+}
+
+/**
+ * vfw_lease_forward_free:
+ * GDestroyNotify for VfwLeaseForward.
+ */
+void
+vfw_lease_forward_free(gpointer data)
+{
+    VfwLeaseForward *lf = data;
+
+    if (!lf)
+        return;
+    g_free(lf->mac);
+    g_free(lf->network);
+    g_free(lf->source);
+    g_free(lf->origin);
+    g_free(lf);
+}
+
+/**
+ * vfw_lease_origin:
+ * The origin recorded on rules published from a lease: "lease MAC NETWORK", so that watch
+ * and the hook can tell them from rules with a fixed address.
+ */
+char *
+vfw_lease_origin(const VfwLeaseForward *lf)
+{
+    return g_strdup_printf("lease %s %s", lf->mac, lf->network);
+}
+
+/**
  * vfw_plan_free:
  * Frees @plan; NULL-safe.
  */
@@ -84,6 +131,7 @@ vfw_plan_free(VfwPlan *plan)
     if (!plan)
         return;
     g_ptr_array_unref(plan->rules);
+    g_ptr_array_unref(plan->leases);
     g_ptr_array_unref(plan->warnings);
     g_free(plan);
 }
@@ -210,6 +258,17 @@ first_network(const VfwDomain *domain)
     return NULL;
 }
 
+/* A client range as "ADDR/PREFIX" (GLib prints a full-length mask without the prefix). */
+static char *
+source_text(GInetAddressMask *mask)
+{
+    g_autofree char *text = g_inet_address_mask_to_string(mask);
+
+    if (strchr(text, '/'))
+        return g_steal_pointer(&text);
+    return g_strdup_printf("%s/%u", text, g_inet_address_mask_get_length(mask));
+}
+
 typedef struct {
     const VfwDomain *domain;
     GHashTable *networks;
@@ -257,15 +316,39 @@ plan_one_family(PlanContext *ctx, const VfwDeclForward *fwd, GInetAddress *addr,
                                             ctx->domain->name, spec_text, to_addr));
             return TRUE;
         }
-        source = g_inet_address_mask_to_string(ctx->source);
-        if (!strchr(source, '/')) {
-            g_autofree char *plain = g_steal_pointer(&source);
-            source = g_strdup_printf("%s/%u", plain, g_inet_address_mask_get_length(ctx->source));
-        }
+        source = source_text(ctx->source);
     }
     g_ptr_array_add(ctx->plan->rules,
                     vfw_rule_new(&fwd->spec, family, to_addr, source, net->name, fwd->origin));
     return TRUE;
+}
+
+/* No address known: the guest's first NIC on a routed or open network with an IPv4
+ * subnet will get one by DHCP; record the forward for `virt-firewalld watch`. */
+static gboolean
+plan_from_lease(PlanContext *ctx, const VfwDeclForward *fwd)
+{
+    for (guint i = 0; i < ctx->domain->interfaces->len; i++) {
+        const VfwInterface *iface = g_ptr_array_index(ctx->domain->interfaces, i);
+        const VfwNetwork *net = iface->network && iface->mac
+                                    ? g_hash_table_lookup(ctx->networks, iface->network)
+                                    : NULL;
+        gboolean has_v4 = FALSE;
+
+        for (guint j = 0; net && j < net->ips->len; j++) {
+            const VfwNetIp *ip = g_ptr_array_index(net->ips, j);
+            has_v4 |= g_inet_address_mask_get_family(ip->subnet) == G_SOCKET_FAMILY_IPV4;
+        }
+        if (!net || !has_v4 || (net->mode != VFW_NET_MODE_ROUTE && net->mode != VFW_NET_MODE_OPEN))
+            continue;
+        if (ctx->source && g_inet_address_mask_get_family(ctx->source) != G_SOCKET_FAMILY_IPV4)
+            return FALSE;
+        g_autofree char *source = ctx->source ? source_text(ctx->source) : NULL;
+        g_ptr_array_add(ctx->plan->leases, vfw_lease_forward_new(&fwd->spec, iface->mac, net->name,
+                                                                 source, fwd->origin));
+        return TRUE;
+    }
+    return FALSE;
 }
 
 static gboolean
@@ -289,6 +372,8 @@ plan_forward(PlanContext *ctx, const VfwDeclForward *fwd, GError **error)
         if (!plan_one_family(ctx, fwd, addr, error))
             return FALSE;
     }
+    if (!any && !own && fwd->spec.host_family != G_SOCKET_FAMILY_IPV6 && plan_from_lease(ctx, fwd))
+        return TRUE;
     if (!any) {
         g_autofree char *spec_text = vfw_port_spec_to_string(&fwd->spec);
         const char *net = first_network(ctx->domain);
@@ -323,6 +408,7 @@ vfw_plan_for_domain(const VfwConfig *config, const VfwDomain *domain, GHashTable
     PlanContext ctx = { .domain = domain, .networks = networks };
 
     plan->rules = g_ptr_array_new_with_free_func(vfw_rule_free);
+    plan->leases = g_ptr_array_new_with_free_func(vfw_lease_forward_free);
     plan->warnings = g_ptr_array_new_with_free_func(g_free);
     ctx.plan = plan;
 

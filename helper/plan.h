@@ -18,10 +18,26 @@ typedef struct {
     char *origin;         /* where it was declared */
 } VfwRule;
 
+/* A forward whose guest address will come from a DHCP lease (no address declared, no
+ * reservation): `virt-firewalld watch` publishes it while the lease belongs to @mac. */
+typedef struct {
+    VfwPortSpec spec;
+    char *mac;
+    char *network;
+    char *source;
+    char *origin;
+} VfwLeaseForward;
+
 typedef struct {
     GPtrArray *rules;    /* VfwRule */
+    GPtrArray *leases;   /* VfwLeaseForward */
     GPtrArray *warnings; /* char*: forwards left out, with the reason */
 } VfwPlan;
+
+VfwLeaseForward *vfw_lease_forward_new(const VfwPortSpec *spec, const char *mac,
+                                       const char *network, const char *source, const char *origin);
+void vfw_lease_forward_free(gpointer data);
+char *vfw_lease_origin(const VfwLeaseForward *lf);
 
 void vfw_rule_free(gpointer data);
 VfwRule *vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,

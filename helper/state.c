@@ -39,6 +39,7 @@ vfw_guest_state_new(const char *name, const char *uuid)
     gs->name = g_strdup(name);
     gs->uuid = g_strdup(uuid);
     gs->rules = g_ptr_array_new_with_free_func(vfw_rule_free);
+    gs->leases = g_ptr_array_new_with_free_func(vfw_lease_forward_free);
     return gs;
 }
 
@@ -54,6 +55,7 @@ vfw_guest_state_free(VfwGuestState *gs)
     g_free(gs->name);
     g_free(gs->uuid);
     g_ptr_array_unref(gs->rules);
+    g_ptr_array_unref(gs->leases);
     g_free(gs);
 }
 
@@ -302,6 +304,38 @@ write_rule(GKeyFile *kf, guint index, const VfwRule *rule)
     g_key_file_set_string(kf, group, "rich-rule", rule->rich_rule);
 }
 
+static void
+write_lease(GKeyFile *kf, guint index, const VfwLeaseForward *lf)
+{
+    g_autofree char *group = g_strdup_printf("lease %u", index);
+    g_autofree char *spec = vfw_port_spec_to_string(&lf->spec);
+
+    g_key_file_set_string(kf, group, "spec", spec);
+    g_key_file_set_string(kf, group, "mac", lf->mac);
+    g_key_file_set_string(kf, group, "network", lf->network);
+    if (lf->source)
+        g_key_file_set_string(kf, group, "source", lf->source);
+    g_key_file_set_string(kf, group, "origin", lf->origin ? lf->origin : "");
+}
+
+static VfwLeaseForward *
+read_lease(GKeyFile *kf, const char *group, GError **error)
+{
+    g_autofree char *spec_text = g_key_file_get_string(kf, group, "spec", NULL);
+    g_autofree char *mac = g_key_file_get_string(kf, group, "mac", NULL);
+    g_autofree char *network = g_key_file_get_string(kf, group, "network", NULL);
+    g_autofree char *source = g_key_file_get_string(kf, group, "source", NULL);
+    g_autofree char *origin = g_key_file_get_string(kf, group, "origin", NULL);
+    VfwPortSpec spec;
+
+    if (!spec_text || !mac || !network || !vfw_port_spec_parse(spec_text, &spec, error)) {
+        if (error && !*error)
+            g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "[%s] incomplete", group);
+        return NULL;
+    }
+    return vfw_lease_forward_new(&spec, mac, network, source, origin);
+}
+
 /**
  * vfw_state_save_guest:
  * Atomically writes the record of one guest.
@@ -320,6 +354,8 @@ vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error)
     g_key_file_set_boolean(kf, "guest", "stopped", gs->stopped);
     for (guint i = 0; i < gs->rules->len; i++)
         write_rule(kf, i, g_ptr_array_index(gs->rules, i));
+    for (guint i = 0; i < gs->leases->len; i++)
+        write_lease(kf, i, g_ptr_array_index(gs->leases, i));
     data = g_key_file_to_data(kf, &len, NULL);
     if (state->ledger && !vfw_state_save_file(state->ledger, "guests", file, data, len, error))
         return FALSE;
@@ -375,6 +411,12 @@ parse_guest(const char *data, gsize len, GError **error)
     gs->stopped = g_key_file_get_boolean(kf, "guest", "stopped", NULL);
     groups = g_key_file_get_groups(kf, NULL);
     for (guint i = 0; groups[i]; i++) {
+        if (g_str_has_prefix(groups[i], "lease ")) {
+            VfwLeaseForward *lf = read_lease(kf, groups[i], error);
+            if (!lf)
+                return NULL;
+            g_ptr_array_add(gs->leases, lf);
+        }
         if (!g_str_has_prefix(groups[i], "rule "))
             continue;
         VfwRule *rule = read_rule(kf, groups[i], error);

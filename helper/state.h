@@ -11,9 +11,10 @@
 typedef struct {
     char *name;
     char *uuid;
-    gboolean pending; /* rules not (all) in firewalld yet: firewalld was absent */
-    gboolean stopped; /* the guest stopped but its rules could not be removed yet */
-    GPtrArray *rules; /* VfwRule */
+    gboolean pending;  /* rules not (all) in firewalld yet: firewalld was absent */
+    gboolean stopped;  /* the guest stopped but its rules could not be removed yet */
+    GPtrArray *rules;  /* VfwRule */
+    GPtrArray *leases; /* VfwLeaseForward: forwards waiting for / following a DHCP lease */
 } VfwGuestState;
 
 typedef struct VfwState VfwState;

@@ -90,7 +90,9 @@ for name in $targets; do
         failed=$((failed + 1))
         echo "not ok $n - $name: exit status $rc after ${runs:-?} executions (log: $flog)"
         # The report without libFuzzer's progress lines: the error, its stack, the input.
-        grep -vE '^(INFO:|#[0-9]+\s|Dictionary:|stat::|$)' "$flog" | head -40 | sed 's/^/# /'
+        grep -vE '^(INFO:|#[0-9]+\s|Dictionary:|stat::|$)' "$flog" |
+            grep -vE 'fuzzer::|__sanitizer_print_stack|libc\.so|nptl|raise\.c|abort\.c|libc-start|_start |NOTE: libFuzzer|Combine libFuzzer' |
+            head -30 | sed 's/^/# /'
     fi
 done
 [ $failed = 0 ]

@@ -11,35 +11,6 @@ MAC=52:54:00:00:20:0a
 
 zone_of() { firewall-cmd ${2:-} --get-zone-of-interface="$1" 2>/dev/null; }
 
-# a guest that configures itself by DHCP, as a real one would (busybox udhcpc)
-dhcp_guest() { # NAME BRIDGE MAC
-    local name=$1 ns=$SB_NS_PREFIX-$1 hostif=vg-$1 script=$SB/udhcpc-$1.sh i
-    nsenter --mount="/proc/$SB_OUTER_PID/ns/mnt" ip netns add "$ns" || return 1
-    ip link add "$hostif" type veth peer name eth0 address "$3" netns "$ns" || return 1
-    ip link set "$hostif" master "$2" up && ip -n "$ns" link set lo up &&
-        ip -n "$ns" link set eth0 up || return 1
-    cat >"$script" <<'EOF'
-#!/bin/sh
-case "$1" in
-deconfig) ip addr flush dev "$interface" ;;
-bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    [ -n "$router" ] && ip route replace default via "${router%% *}"
-    echo "$ip" >"$(dirname "$0")/lease-$interface-$(basename "$0" .sh)" ;;
-esac
-EOF
-    chmod +x "$script"
-    setsid ip netns exec "$ns" busybox udhcpc -f -i eth0 -s "$script" \
-        </dev/null >>"$SB/udhcpc-$name.log" 2>&1 &
-    echo $! >"$SB/pids/udhcpc-$name"
-    for i in $(seq 100); do
-        ip -n "$ns" -4 -o addr show dev eth0 | grep -q inet && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 sb_start_all || tap_bail "stack did not start"
 tap_like "our zone is loaded" "$(firewall-cmd --get-zones)" "(^| )virtfw( |$)"
 tap_like "our NAT policy is active-capable" "$(firewall-cmd --info-policy=virtfw-nat)" \
@@ -66,7 +37,7 @@ tap_ok "open network starts" $VIRSH net-start opennet
 tap_is "network hook bound the bridge to virtfw (runtime)" "$(zone_of $BR)" virtfw
 tap_is "and permanently" "$(zone_of $BR --permanent)" virtfw
 
-tap_ok "fake guest gets a DHCP lease from libvirt's dnsmasq" dhcp_guest web01 $BR $MAC
+tap_ok "fake guest gets a DHCP lease from libvirt's dnsmasq" sb_dhcp_guest web01 $BR $MAC
 addr=$(ip -n "$SB_NS_PREFIX-web01" -4 -o addr show dev eth0 | awk '{print $4}')
 tap_is "the lease is the reservation" "$addr" 192.168.120.10/24
 sb_guest_serve web01 tcp 80 || tap_bail "server"

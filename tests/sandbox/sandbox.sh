@@ -301,6 +301,55 @@ _sb_v6_src_on() { # ADDR BRIDGE: the host reaches ADDR from an address of BRIDGE
     [ -n "$src" ] && ip -6 addr show dev "$2" | grep -q "inet6 $src/"
 }
 
+# sb_dhcp_guest NAME BRIDGE MAC [REQUEST_IP]: a fake guest that configures itself by DHCP
+# as a real one would (busybox udhcpc in the foreground, -R: release on SIGTERM); waits
+# for its address. No servers: add them with sb_guest_serve.
+sb_dhcp_guest() {
+    local name=$1 ns=$SB_NS_PREFIX-$1 hostif="vg-${1:0:12}"
+    [ $# -ge 3 ] || { sb_log "usage: sb_dhcp_guest NAME BRIDGE MAC [REQUEST_IP]"; return 2; }
+    nsenter --mount="/proc/$SB_OUTER_PID/ns/mnt" ip netns add "$ns" || return 1
+    _sb_record guests "$name"
+    ip link add "$hostif" type veth peer name eth0 address "$3" netns "$ns" || return 1
+    ip link set "$hostif" master "$2" up && ip -n "$ns" link set lo up &&
+        ip -n "$ns" link set eth0 up || return 1
+    cat >"$SB/udhcpc-$name.sh" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig) ip addr flush dev "$interface" ;;
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" ;;
+esac
+EOF
+    chmod +x "$SB/udhcpc-$name.sh"
+    sb_dhcp_renew "$name" "${4:-}"
+}
+
+# sb_dhcp_renew NAME [REQUEST_IP]: (re)start the guest's DHCP client, wait for an address
+sb_dhcp_renew() {
+    local name=$1 ns=$SB_NS_PREFIX-$1 i
+    setsid ip netns exec "$ns" busybox udhcpc -f -R -i eth0 -s "$SB/udhcpc-$name.sh" \
+        ${2:+-r "$2"} </dev/null >>"$SB/udhcpc-$name.log" 2>&1 &
+    echo $! >"$SB/pids/udhcpc-$name"
+    for i in $(seq 100); do
+        ip -n "$ns" -4 -o addr show dev eth0 | grep -q inet && return 0
+        sleep 0.1
+    done
+    sb_log "guest $name: no DHCP lease"
+    return 1
+}
+
+# sb_dhcp_release NAME: stop the DHCP client; it sends DHCPRELEASE (udhcpc -R)
+sb_dhcp_release() {
+    local pid
+    pid=$(_sb_pid "udhcpc-$1") || return 1
+    kill -TERM "$pid" 2>/dev/null
+    _sb_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"
+    rm -f "$SB/pids/udhcpc-$1"
+    ip -n "$SB_NS_PREFIX-$1" addr flush dev eth0
+}
+
 # sb_guest_serve NAME tcp|udp PORT: another server answering hello-from-NAME (v4+v6)
 sb_guest_serve() {
     local name=$1 proto=$2 port=$3 ns addr flag

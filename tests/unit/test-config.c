@@ -618,10 +618,11 @@ test_load_dir_hostile(Fixture *fx, gconstpointer data)
     const HostileCase *tc = data;
     g_autoptr(VfwConfig) config = NULL;
     g_autoptr(GError) error = NULL;
-    g_autofree char *good = write_file(fx->dropdir, "00-good.conf", "[ok]\nforward=1\n", 0644);
     g_autofree char *path = g_build_filename(fx->dropdir, "evil.conf", NULL);
     g_autofree char *main_path = g_build_filename(fx->dir, "virt-firewalld.conf", NULL);
     g_autofree char *outside = write_file(fx->dir, "outside.txt", "[web01]\nforward=22\n", 0644);
+
+    g_free(write_file(fx->dropdir, "00-good.conf", "[ok]\nforward=1\n", 0644));
 
     switch (tc->kind) {
     case HOSTILE_WORLD_WRITABLE:

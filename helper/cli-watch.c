@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `virt-firewalld watch`: the daemon behind forwards of guests without a fixed address.
+ * It follows libvirt's lease status files (inotify through GFileMonitor), our own guest
+ * records (a guest starting with lease forwards), firewalld's Reloaded signal and its
+ * restarts (NameOwnerChanged), and a 30 s tick for lease expiry; every event schedules
+ * one reconcile (vfw_leases_reconcile()), coalesced over 20 ms.
+ */
+#include "cli.h"
+
+#include <glib-unix.h>
+#include <stdio.h>
+
+#include "lease.h"
+#include "vfw-error.h"
+
+#define FW_NAME       "org.fedoraproject.FirewallD1"
+#define COALESCE_MS   20
+#define EXPIRY_TICK_S 30
+
+typedef struct {
+    VfwContext *ctx;
+    GMainLoop *loop;
+    guint pending;
+    guint timeout_ms;
+    guint reconciles;
+} Watch;
+
+static gboolean
+reconcile_now(gpointer data)
+{
+    Watch *w = data;
+    g_autoptr(GError) error = NULL;
+    guint changed = 0;
+
+    w->pending = 0;
+    w->reconciles++;
+    if (!vfw_leases_reconcile(w->ctx, w->timeout_ms, &changed, &error))
+        fprintf(stderr, "virt-firewalld: watch: %s, retrying on the next event\n", error->message);
+    else if (changed)
+        fprintf(stderr, "virt-firewalld: watch: %u guests' lease forwards updated\n", changed);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+schedule(Watch *w)
+{
+    if (!w->pending)
+        w->pending = g_timeout_add(COALESCE_MS, reconcile_now, w);
+}
+
+static void
+on_file_event(GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
+              gpointer data)
+{
+    if (event != G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED)
+        schedule(data);
+}
+
+static void
+on_dbus_signal(GDBusConnection *bus, const char *sender, const char *path, const char *iface,
+               const char *signal, GVariant *params, gpointer data)
+{
+    schedule(data);
+}
+
+static gboolean
+on_tick(gpointer data)
+{
+    schedule(data);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_quit(gpointer data)
+{
+    g_main_loop_quit(((Watch *)data)->loop);
+    return G_SOURCE_REMOVE;
+}
+
+static GFileMonitor *
+watch_dir(const char *path, Watch *w, GError **error)
+{
+    g_autoptr(GFile) dir = g_file_new_for_path(path);
+    GFileMonitor *monitor = g_file_monitor_directory(dir, G_FILE_MONITOR_WATCH_MOVES, NULL, error);
+
+    if (!monitor)
+        return NULL;
+    g_file_monitor_set_rate_limit(monitor, COALESCE_MS);
+    g_signal_connect(monitor, "changed", G_CALLBACK(on_file_event), w);
+    return monitor;
+}
+
+/**
+ * vfw_cli_watch:
+ * `watch`: runs until SIGTERM/SIGINT. Fails only when it cannot set up its watches.
+ */
+gboolean
+vfw_cli_watch(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, NULL);
+    g_autofree char *guests_dir = g_build_filename(ctx->statedir, "guests", NULL);
+    g_autoptr(GFileMonitor) leases = NULL;
+    g_autoptr(GFileMonitor) records = NULL;
+    g_autoptr(GDBusConnection) bus = NULL;
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    Watch w = { ctx, loop, 0, config ? config->dbus_timeout_ms : 5000, 0 };
+    guint subs[2] = { 0 };
+
+    if (argc > 1) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "watch: takes no arguments");
+        return FALSE;
+    }
+    g_mkdir_with_parents(guests_dir, 0755);
+    if (!(leases = watch_dir(ctx->dnsmasq_dir, &w, error)) ||
+        !(records = watch_dir(guests_dir, &w, error)))
+        return FALSE;
+    bus = ctx->bus ? g_object_ref(ctx->bus) : g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
+    if (!bus)
+        return FALSE;
+    subs[0] =
+        g_dbus_connection_signal_subscribe(bus, FW_NAME, FW_NAME, "Reloaded", NULL, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_dbus_signal, &w, NULL);
+    subs[1] = g_dbus_connection_signal_subscribe(
+        bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged", NULL, FW_NAME,
+        G_DBUS_SIGNAL_FLAGS_NONE, on_dbus_signal, &w, NULL);
+    g_timeout_add_seconds(EXPIRY_TICK_S, on_tick, &w);
+    g_unix_signal_add(SIGTERM, on_quit, &w);
+    g_unix_signal_add(SIGINT, on_quit, &w);
+    fprintf(stderr, "virt-firewalld: watch: following DHCP leases in %s\n", ctx->dnsmasq_dir);
+    schedule(&w);
+    g_main_loop_run(loop);
+    g_dbus_connection_signal_unsubscribe(bus, subs[0]);
+    g_dbus_connection_signal_unsubscribe(bus, subs[1]);
+    fprintf(stderr, "virt-firewalld: watch: stopped after %u reconciles\n", w.reconciles);
+    return TRUE;
+}

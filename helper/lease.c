@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Forwards that follow DHCP leases. libvirt's leases helper keeps, per bridge, a JSON file
+ * DNSMASQ_DIR/BRIDGE.status listing the current leases:
+ *   [ { "ip-address": "...", "mac-address": "...", "hostname": "...",
+ *       "client-id": "...", "expiry-time": 1700000000 }, ... ]
+ * (libvirt 9.0, src/network/leaseshelper.c; expiry-time 0 means infinite).
+ * An address is used only while a live lease ties it to the guest's MAC on the guest's
+ * network and lies inside that network's subnet: an address that passes to another
+ * guest never carries the first guest's ports.
+ */
+#include "lease.h"
+
+#include <string.h>
+
+#include "firewalld.h"
+#include "state.h"
+#include "vfw-error.h"
+
+#define STATUS_MAX_SIZE (4 * 1024 * 1024)
+
+/* The value of "KEY": "..." or "KEY": NUMBER inside one JSON object's text. */
+static char *
+json_field(const char *object, const char *key)
+{
+    g_autofree char *pattern = g_strdup_printf("\"%s\"\\s*:\\s*(\"([^\"]*)\"|([0-9]+))", key);
+    g_autoptr(GRegex) re = g_regex_new(pattern, 0, 0, NULL);
+    g_autoptr(GMatchInfo) match = NULL;
+    g_autofree char *str = NULL;
+
+    if (!re || !g_regex_match(re, object, 0, &match))
+        return NULL;
+    str = g_match_info_fetch(match, 2);
+    if (str && *str)
+        return g_steal_pointer(&str);
+    return g_match_info_fetch(match, 3);
+}
+
+/**
+ * vfw_lease_lookup:
+ * The IPv4 address leased to @mac according to libvirt's status file @path, if the lease
+ * is live at @now (seconds since the epoch). NULL when there is none.
+ */
+GInetAddress *
+vfw_lease_lookup(const char *path, const char *mac, gint64 now)
+{
+    g_autofree char *data = NULL;
+    g_autoptr(GRegex) objects = g_regex_new("\\{[^{}]*\\}", 0, 0, NULL);
+    g_autoptr(GMatchInfo) match = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &data, &len, NULL) || len > STATUS_MAX_SIZE)
+        return NULL;
+    g_regex_match(objects, data, 0, &match);
+    for (; g_match_info_matches(match); g_match_info_next(match, NULL)) {
+        g_autofree char *object = g_match_info_fetch(match, 0);
+        g_autofree char *lease_mac = json_field(object, "mac-address");
+        g_autofree char *ip = json_field(object, "ip-address");
+        g_autofree char *expiry = json_field(object, "expiry-time");
+        gint64 until = expiry ? g_ascii_strtoll(expiry, NULL, 10) : -1;
+        g_autoptr(GInetAddress) addr = ip ? g_inet_address_new_from_string(ip) : NULL;
+
+        if (!lease_mac || g_ascii_strcasecmp(lease_mac, mac) != 0 || !addr ||
+            g_inet_address_get_family(addr) != G_SOCKET_FAMILY_IPV4)
+            continue;
+        if (until == 0 || until > now)
+            return g_steal_pointer(&addr);
+    }
+    return NULL;
+}
+
+/* The rule a lease forward becomes while @addr is leased to it. */
+static VfwRule *
+lease_rule(const VfwLeaseForward *lf, GInetAddress *addr)
+{
+    g_autofree char *to_addr = g_inet_address_to_string(addr);
+    g_autofree char *origin = vfw_lease_origin(lf);
+
+    return vfw_rule_new(&lf->spec, G_SOCKET_FAMILY_IPV4, to_addr, lf->source, lf->network, origin);
+}
+
+/* What @gs's lease forwards should publish right now. */
+static GPtrArray *
+desired_lease_rules(const VfwContext *ctx, VfwState *state, const VfwGuestState *gs, gint64 now)
+{
+    GPtrArray *rules = g_ptr_array_new_with_free_func(vfw_rule_free);
+
+    for (guint i = 0; i < gs->leases->len; i++) {
+        const VfwLeaseForward *lf = g_ptr_array_index(gs->leases, i);
+        g_autoptr(VfwNetwork) net = vfw_load_network(ctx, state, lf->network, NULL);
+        g_autofree char *file = NULL;
+        g_autofree char *path = NULL;
+        g_autoptr(GInetAddress) addr = NULL;
+
+        if (!net || !net->bridge)
+            continue;
+        file = g_strdup_printf("%s.status", net->bridge);
+        path = g_build_filename(ctx->dnsmasq_dir, file, NULL);
+        addr = vfw_lease_lookup(path, lf->mac, now);
+        /* The guard: the leased address must belong to the guest's own network. */
+        if (addr && vfw_network_find_subnet(net, addr))
+            g_ptr_array_add(rules, lease_rule(lf, addr));
+    }
+    return rules;
+}
+
+static gboolean
+has_rule(GPtrArray *rules, const char *rich)
+{
+    for (guint i = 0; i < rules->len; i++) {
+        if (strcmp(((VfwRule *)g_ptr_array_index(rules, i))->rich_rule, rich) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Moves @gs's lease rules to @want: intent record, firewalld, final record. */
+static gboolean
+move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGuestState *gs,
+                 GPtrArray *want, guint *changed, GError **error)
+{
+    g_autoptr(GPtrArray) add = g_ptr_array_new();
+    g_autoptr(GPtrArray) remove = g_ptr_array_new();
+    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(vfw_rule_free);
+
+    for (guint i = 0; i < want->len; i++) {
+        VfwRule *r = g_ptr_array_index(want, i);
+        if (!has_rule(gs->rules, r->rich_rule))
+            g_ptr_array_add(add, r->rich_rule);
+    }
+    for (guint i = 0; i < gs->rules->len; i++) {
+        VfwRule *r = g_ptr_array_index(gs->rules, i);
+        gboolean from_lease = r->origin && g_str_has_prefix(r->origin, "lease ");
+        if (from_lease && !has_rule(want, r->rich_rule))
+            g_ptr_array_add(remove, r->rich_rule);
+    }
+    if (add->len == 0 && remove->len == 0)
+        return TRUE;
+    /* intent: everything that may be in firewalld once we start */
+    for (guint i = 0; i < want->len; i++) {
+        VfwRule *r = g_ptr_array_index(want, i);
+        if (!has_rule(gs->rules, r->rich_rule))
+            g_ptr_array_add(gs->rules, vfw_rule_new(&r->spec, r->family, r->to_addr, r->source,
+                                                    r->network, r->origin));
+    }
+    if (!vfw_state_save_guest(state, gs, error) ||
+        !vfw_firewalld_edit_everywhere(fw, add, remove, error))
+        return FALSE;
+    for (guint i = 0; i < gs->rules->len;) {
+        VfwRule *r = g_ptr_array_index(gs->rules, i);
+        if (g_ptr_array_find_with_equal_func(remove, r->rich_rule, g_str_equal, NULL))
+            g_ptr_array_remove_index(gs->rules, i);
+        else
+            i++;
+    }
+    (*changed)++;
+    return vfw_state_save_guest(state, gs, error);
+}
+
+/**
+ * vfw_leases_reconcile:
+ * For every running guest with lease forwards, publishes them to the address currently
+ * leased to its MAC on its network, moves them when the lease moves, removes them when it
+ * ends. @changed counts the guests whose rules changed. The host-wide lock is held
+ * throughout.
+ */
+gboolean
+vfw_leases_reconcile(const VfwContext *ctx, guint timeout_ms, guint *changed, GError **error)
+{
+    g_autoptr(VfwState) state = vfw_context_open_state(ctx, error);
+    g_autoptr(GPtrArray) guests = NULL;
+    g_autoptr(VfwFirewalld) fw = NULL;
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+    if (!state || !(guests = vfw_state_list_guests(state, error)))
+        return FALSE;
+    for (guint g = 0; g < guests->len; g++) {
+        VfwGuestState *gs = g_ptr_array_index(guests, g);
+        g_autoptr(GPtrArray) want = NULL;
+
+        if (gs->stopped || gs->leases->len == 0)
+            continue;
+        want = desired_lease_rules(ctx, state, gs, now);
+        if (!fw && !(fw = vfw_firewalld_new(ctx->bus, timeout_ms, error)))
+            return FALSE;
+        if (!move_lease_rules(ctx, state, fw, gs, want, changed, error)) {
+            g_prefix_error(error, "guest '%s': ", gs->name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
