@@ -57,7 +57,12 @@ for n, r in enumerate(results, 1):
     print("%s %d - %s: %s under ASan+UBSan (%.1f s)"
           % ("ok" if good else "not ok", n, r["name"], r["result"], r["duration"]))
     if not good:
-        for line in (r.get("stdout") or "").splitlines()[-30:]:
+        # The failed subtests, then the sanitizer's report from its first line.
+        shown = [l for l in (r.get("stdout") or "").splitlines() if l.startswith("not ok")][:5]
+        err = (r.get("stderr") or "").splitlines()
+        first = next((i for i, l in enumerate(err)
+                      if "Sanitizer" in l or "runtime error:" in l), max(len(err) - 20, 0))
+        for line in shown + err[first:first + 25]:
             print("# " + line)
 EOF
 exit $rc
