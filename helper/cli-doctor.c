@@ -114,6 +114,13 @@ check_forward_rules(Doctor *doc, const VfwDomain *d, const VfwPlan *plan, VfwFir
         vfw_firewalld_policy_get_rules(fw, VFW_POLICY_FORWARD, FALSE, &runtime, NULL);
     for (guint w = 0; w < plan->warnings->len; w++)
         verdict(doc, FALSE, d->name, g_ptr_array_index(plan->warnings, w));
+    for (guint l = 0; l < plan->leases->len; l++) {
+        const VfwLeaseForward *lf = g_ptr_array_index(plan->leases, l);
+        g_autofree char *spec = vfw_port_spec_to_string(&lf->spec);
+        g_print("  info guest '%s': forward '%s' follows the DHCP lease of %s on network '%s' "
+                "(needs virt-firewalld-watch.service)\n",
+                d->name, spec, lf->mac, lf->network);
+    }
     for (guint r = 0; r < plan->rules->len; r++) {
         const VfwRule *rule = g_ptr_array_index(plan->rules, r);
         g_autofree char *spec = vfw_port_spec_to_string(&rule->spec);

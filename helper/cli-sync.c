@@ -330,6 +330,26 @@ add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules, co
     }
 }
 
+/* Rules a running guest publishes from DHCP leases (`watch` keeps them in its record). */
+static void
+add_lease_rows(GArray *rows, const Survey *sv, const VfwDomain *d, const LiveRules *live)
+{
+    for (guint i = 0; i < sv->recorded->len; i++) {
+        const VfwGuestState *gs = g_ptr_array_index(sv->recorded, i);
+        g_autoptr(GPtrArray) from_lease = NULL;
+
+        if (strcmp(gs->uuid, d->uuid) != 0)
+            continue;
+        from_lease = g_ptr_array_new();
+        for (guint r = 0; r < gs->rules->len; r++) {
+            VfwRule *rule = g_ptr_array_index(gs->rules, r);
+            if (rule->origin && g_str_has_prefix(rule->origin, "lease "))
+                g_ptr_array_add(from_lease, rule);
+        }
+        add_rows(rows, d->name, d->uuid, from_lease, live, TRUE);
+    }
+}
+
 static gboolean
 wanted(char **names, const char *guest)
 {
@@ -444,9 +464,10 @@ vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
         const VfwPlan *plan = g_ptr_array_index(sv->plans, i);
         if (!wanted((char **)names->pdata, d->name))
             continue;
-        if (plan)
+        if (plan) {
             add_rows(rows, d->name, d->uuid, plan->rules, &live, TRUE);
-        else
+            add_lease_rows(rows, sv, d, &live);
+        } else
             g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(sv->plan_errors, i)));
         bad += plan ? 0 : 1;
     }

@@ -14,6 +14,8 @@ PKGS=(
     dbus firewalld nftables iptables libvirt-daemon libvirt-daemon-driver-qemu
     libvirt-clients dnsmasq-base iproute2 socat qemu-system-x86 busybox procps
     util-linux kmod man-db groff-base bash-completion
+    # fuzz suite (libFuzzer ships in libclang-rt, only recommended by clang) and sanitize
+    clang libclang-rt-14-dev valgrind
     # packaging suite: RPM spec parse/build, Debian package build, Ansible example
     rpm dpkg-dev debhelper ansible-core
 )

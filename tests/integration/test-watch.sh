@@ -54,6 +54,10 @@ tap_ok "the port answers from the LAN client shortly after the lease" answer_wit
 tap_diag "first answer $((($(date +%s%N) - t0) / 1000000)) ms after the lease was taken"
 tap_like "the rule points at the leased address (runtime)" "$(rules)" "to-addr=\"$addr1\""
 tap_like "and permanently" "$(rules --permanent)" "to-addr=\"$addr1\""
+tap_like "status shows the lease forward live" "$(virt-firewalld status 2>&1)" \
+    "web01 +tcp +\*:8080 +${addr1//./\\.}:80 +yes +yes +ok"
+tap_like "doctor explains where its address comes from" "$(virt-firewalld doctor 2>&1)" \
+    "follows the DHCP lease of $MAC_A on network 'leasenet'"
 
 # the lease moves to another address: the forward follows
 sb_dhcp_release web01
