@@ -21,6 +21,12 @@
 #define FW_CONFIG_PATH "/org/fedoraproject/FirewallD1/config"
 #define FW_EXCEPTION   "org.fedoraproject.FirewallD1.Exception"
 
+/* One-shot clients: no property cache, no signal subscriptions, and never D-Bus-activate
+ * a firewalld the admin stopped. */
+#define PROXY_FLAGS                                                                                \
+    (G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |       \
+     G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START)
+
 struct VfwFirewalld {
     GDBusConnection *bus;
     guint timeout_ms;
@@ -99,9 +105,7 @@ vfw_firewalld_new(GDBusConnection *bus, guint timeout_ms, GError **error)
 {
     g_autoptr(VfwFirewalld) fw = g_new0(VfwFirewalld, 1);
     g_autoptr(GError) local_error = NULL;
-    const GDBusProxyFlags flags = G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                  G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
-                                  G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START;
+    const GDBusProxyFlags flags = PROXY_FLAGS;
 
     fw->timeout_ms = timeout_ms;
     fw->bus = bus ? g_object_ref(bus) : g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local_error);
@@ -207,28 +211,39 @@ vfw_firewalld_active_policies(VfwFirewalld *fw, GError **error)
     return (GStrv)g_ptr_array_free(g_steal_pointer(&names), FALSE);
 }
 
+/* The object path of config object @name (a zone or a policy) of the permanent config. */
+static char *
+config_path(VfwFirewalld *fw, gboolean zone, const char *name, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    char *path = NULL;
+    gboolean ok;
+
+    if (zone)
+        ok = vfw_dbus_firewall_d1_config_call_get_zone_by_name_sync(fw->config, name, &path, NULL,
+                                                                    &local_error);
+    else
+        ok = vfw_dbus_firewall_d1_config_call_get_policy_by_name_sync(fw->config, name, &path, NULL,
+                                                                      &local_error);
+    if (!ok)
+        map_error(fw, error, local_error, name);
+    return ok ? path : NULL;
+}
+
 static VfwDBusFirewallD1ConfigPolicy *
 config_policy_proxy(VfwFirewalld *fw, const char *policy, GError **error)
 {
     g_autoptr(GError) local_error = NULL;
-    g_autofree char *path = NULL;
-    VfwDBusFirewallD1ConfigPolicy *proxy;
+    g_autofree char *path = config_path(fw, FALSE, policy, error);
+    VfwDBusFirewallD1ConfigPolicy *proxy = NULL;
 
-    if (!vfw_dbus_firewall_d1_config_call_get_policy_by_name_sync(fw->config, policy, &path, NULL,
-                                                                  &local_error)) {
+    if (path)
+        proxy = vfw_dbus_firewall_d1_config_policy_proxy_new_sync(fw->bus, PROXY_FLAGS, FW_NAME,
+                                                                  path, NULL, &local_error);
+    if (path && !proxy)
         map_error(fw, error, local_error, policy);
-        return NULL;
-    }
-    proxy = vfw_dbus_firewall_d1_config_policy_proxy_new_sync(
-        fw->bus,
-        G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
-            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-        FW_NAME, path, NULL, &local_error);
-    if (!proxy) {
-        map_error(fw, error, local_error, policy);
-        return NULL;
-    }
-    set_timeout(proxy, fw->timeout_ms);
+    if (proxy)
+        set_timeout(proxy, fw->timeout_ms);
     return proxy;
 }
 
@@ -380,24 +395,16 @@ static VfwDBusFirewallD1ConfigZone *
 config_zone_proxy(VfwFirewalld *fw, const char *zone, GError **error)
 {
     g_autoptr(GError) local_error = NULL;
-    g_autofree char *path = NULL;
-    VfwDBusFirewallD1ConfigZone *proxy;
+    g_autofree char *path = config_path(fw, TRUE, zone, error);
+    VfwDBusFirewallD1ConfigZone *proxy = NULL;
 
-    if (!vfw_dbus_firewall_d1_config_call_get_zone_by_name_sync(fw->config, zone, &path, NULL,
-                                                                &local_error)) {
+    if (path)
+        proxy = vfw_dbus_firewall_d1_config_zone_proxy_new_sync(fw->bus, PROXY_FLAGS, FW_NAME, path,
+                                                                NULL, &local_error);
+    if (path && !proxy)
         map_error(fw, error, local_error, zone);
-        return NULL;
-    }
-    proxy = vfw_dbus_firewall_d1_config_zone_proxy_new_sync(
-        fw->bus,
-        G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
-            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-        FW_NAME, path, NULL, &local_error);
-    if (!proxy) {
-        map_error(fw, error, local_error, zone);
-        return NULL;
-    }
-    set_timeout(proxy, fw->timeout_ms);
+    if (proxy)
+        set_timeout(proxy, fw->timeout_ms);
     return proxy;
 }
 

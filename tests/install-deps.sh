@@ -18,6 +18,8 @@ PKGS=(
     clang libclang-rt-14-dev valgrind
     # packaging suite: RPM spec parse/build, Debian package build, Ansible example
     rpm dpkg-dev debhelper ansible-core
+    # benchmark (bench/run): GNU time for peak RSS, gnuplot for the scale curve, strace
+    time gnuplot-nox strace
 )
 
 missing=()

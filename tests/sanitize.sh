@@ -35,7 +35,8 @@ fi
 
 suites=(--suite unit)
 if meson introspect --tests "$build" |
-    python3 -c 'import json, sys; sys.exit(not any("dbus" in t["suite"] for t in json.load(sys.stdin)))'; then
+    python3 -c 'import json, sys
+sys.exit(not any(s.split(":")[-1] == "dbus" for t in json.load(sys.stdin) for s in t["suite"]))'; then
     suites+=(--suite dbus)
 fi
 

@@ -61,6 +61,7 @@ EXPECTED="/usr/bin/virt-firewalld
 /usr/lib/firewalld/policies/virtfw-host.xml
 /usr/lib/firewalld/policies/virtfw-nat.xml
 /lib/systemd/system/virt-firewalld-sync.service
+/lib/systemd/system/virt-firewalld-watch.service
 /usr/lib/tmpfiles.d/virt-firewalld.conf
 /usr/share/bash-completion/completions/virt-firewalld
 /usr/share/man/man5/virt-firewalld.conf.5.gz
@@ -150,7 +151,7 @@ tap_ok "our zone and policies are gone (/usr/lib/firewalld and firewalld's copie
     /usr/lib/firewalld/zones/virtfw.xml /usr/lib/firewalld/policies/virtfw-{forward,host,nat}.xml \
     /etc/firewalld/zones/virtfw.xml /etc/firewalld/policies/virtfw-{forward,host,nat}.xml
 tap_ok "configuration, ledger and state are gone" absent /etc/virt-firewalld /var/lib/virt-firewalld \
-    /lib/systemd/system/virt-firewalld-sync.service /usr/lib/tmpfiles.d/virt-firewalld.conf
+    /lib/systemd/system/virt-firewalld-{sync,watch}.service /usr/lib/tmpfiles.d/virt-firewalld.conf
 tap_is "firewalld still runs" "$(firewall-cmd --state 2>&1)" running
 tap_ok "firewalld no longer has our policies" sh -c '! firewall-cmd --get-policies | grep -q virtfw'
 tap_is "web01's port is closed" "$(sb_probe_lan tcp 8080)" ""

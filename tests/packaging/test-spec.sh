@@ -68,9 +68,10 @@ spec_version=$(rpmspec "${rpmopts[@]}" -q --srpm --qf '%{VERSION}' "$spec" 2>/de
 meson_version=$(meson introspect --projectinfo "$build" | $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
 check "spec Version ($spec_version) is the project's" \
     "$([ "$spec_version" = "$meson_version" ] || echo "meson.build says $meson_version")"
-for m in '%meson$' '%meson_build$' '%meson_install$' '%meson_test --suite unit$' '%firewalld_reload$' \
-    '%systemd_post virt-firewalld-sync.service$' 'try-restart libvirtd.service virtqemud.service virtnetworkd.service'; do
-    check "spec uses ${m%\$}" "$(grep -q -- "$m" "$spec" || echo "not found in $spec")"
+for m in '^%meson$' '^%meson_build$' '^%meson_install$' '^%meson_test --suite unit$' '^%firewalld_reload$' \
+    '^%tmpfiles_create ' 'try-restart libvirtd.service virtqemud.service virtnetworkd.service'; do
+    m2=${m#^}
+    check "spec uses ${m2%\$}" "$(grep -q -- "$m" "$spec" || echo "not found in $spec")"
 done
 
 # --- %files against the build under test ------------------------------------------------
@@ -194,6 +195,15 @@ EOF
         esac
     done <"$tmp/compare"
     flush
+    # every unit the build installs is in the systemd scriptlets
+    units=$(cd "$tmp/dest" && find . -path '*/systemd/system/*' \( -name '*.service' -o -name '*.timer' -o -name '*.socket' \) -printf '%f\n' | sort)
+    for macro in systemd_post systemd_preun 'systemd_postun\(_with_restart\)\?'; do
+        missing_units=$(for u in $units; do
+            grep -q "^%$macro .*\b$u\b" "$spec" || echo "$u"
+        done)
+        check "every installed unit is in %${macro%%\\*} ($(echo $units))" \
+            "$([ -z "$missing_units" ] || echo "missing: $(echo $missing_units)")"
+    done
 fi
 
 # --- rpmbuild -bb ----------------------------------------------------------------------
@@ -260,6 +270,7 @@ check "the RPM marks the main configuration %config(noreplace)" \
         echo "FILEFLAGS: $(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpmfile" | grep virt-firewalld.conf)")"
 scripts=$(rpm -qp --scripts "$rpmfile" 2>/dev/null)
 for s in 'firewall-cmd --reload' 'systemctl --no-reload preset virt-firewalld-sync.service' \
+    'systemd-tmpfiles --create virt-firewalld.conf' \
     'systemctl try-restart libvirtd.service virtqemud.service virtnetworkd.service'; do
     check "scriptlets: $s" "$(grep -qF -- "$s" <<<"$scripts" || echo "missing from rpm -q --scripts")"
 done
