@@ -408,6 +408,43 @@ config_zone_proxy(VfwFirewalld *fw, const char *zone, GError **error)
     return proxy;
 }
 
+/* Binds (@bind) or unbinds @iface and @zone, runtime or permanent. firewalld's "nothing
+ * to do" answers are success: ZONE_ALREADY_SET / ALREADY_ENABLED on add, NOT_ENABLED /
+ * UNKNOWN_INTERFACE on remove (the bridge may be gone already). */
+static gboolean
+set_interface(VfwFirewalld *fw, const char *zone, const char *iface, gboolean permanent,
+              gboolean bind, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(VfwDBusFirewallD1ConfigZone) proxy = NULL;
+    g_autofree char *unused = NULL;
+    gboolean ok;
+
+    if (permanent && !(proxy = config_zone_proxy(fw, zone, error)))
+        return FALSE;
+    if (permanent && bind)
+        ok = vfw_dbus_firewall_d1_config_zone_call_add_interface_sync(proxy, iface, NULL,
+                                                                      &local_error);
+    else if (permanent)
+        ok = vfw_dbus_firewall_d1_config_zone_call_remove_interface_sync(proxy, iface, NULL,
+                                                                         &local_error);
+    else if (bind)
+        ok = vfw_dbus_firewall_d1_zone_call_change_zone_of_interface_sync(
+            fw->zone, zone, iface, &unused, NULL, &local_error);
+    else
+        ok = vfw_dbus_firewall_d1_zone_call_remove_interface_sync(fw->zone, zone, iface, &unused,
+                                                                  NULL, &local_error);
+    if (ok)
+        return TRUE;
+    if (bind ? is_firewalld_code(local_error, "ZONE_ALREADY_SET") ||
+                   is_firewalld_code(local_error, "ALREADY_ENABLED")
+             : is_firewalld_code(local_error, "NOT_ENABLED") ||
+                   is_firewalld_code(local_error, "UNKNOWN_INTERFACE"))
+        return TRUE;
+    map_error(fw, error, local_error, zone);
+    return FALSE;
+}
+
 /**
  * vfw_firewalld_bind_interface:
  * Puts @iface into @zone, at runtime (moving it from any other zone) or permanently.
@@ -417,28 +454,7 @@ gboolean
 vfw_firewalld_bind_interface(VfwFirewalld *fw, const char *zone, const char *iface,
                              gboolean permanent, GError **error)
 {
-    g_autoptr(GError) local_error = NULL;
-    g_autofree char *unused = NULL;
-    gboolean ok;
-
-    if (permanent) {
-        g_autoptr(VfwDBusFirewallD1ConfigZone) proxy = config_zone_proxy(fw, zone, error);
-        if (!proxy)
-            return FALSE;
-        ok = vfw_dbus_firewall_d1_config_zone_call_add_interface_sync(proxy, iface, NULL,
-                                                                      &local_error);
-    } else {
-        ok = vfw_dbus_firewall_d1_zone_call_change_zone_of_interface_sync(
-            fw->zone, zone, iface, &unused, NULL, &local_error);
-    }
-    if (!ok && (is_firewalld_code(local_error, "ZONE_ALREADY_SET") ||
-                is_firewalld_code(local_error, "ALREADY_ENABLED")))
-        return TRUE;
-    if (!ok) {
-        map_error(fw, error, local_error, zone);
-        return FALSE;
-    }
-    return TRUE;
+    return set_interface(fw, zone, iface, permanent, TRUE, error);
 }
 
 /**
@@ -449,28 +465,7 @@ gboolean
 vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *iface,
                                gboolean permanent, GError **error)
 {
-    g_autoptr(GError) local_error = NULL;
-    g_autofree char *unused = NULL;
-    gboolean ok;
-
-    if (permanent) {
-        g_autoptr(VfwDBusFirewallD1ConfigZone) proxy = config_zone_proxy(fw, zone, error);
-        if (!proxy)
-            return FALSE;
-        ok = vfw_dbus_firewall_d1_config_zone_call_remove_interface_sync(proxy, iface, NULL,
-                                                                         &local_error);
-    } else {
-        ok = vfw_dbus_firewall_d1_zone_call_remove_interface_sync(fw->zone, zone, iface, &unused,
-                                                                  NULL, &local_error);
-    }
-    if (!ok && (is_firewalld_code(local_error, "NOT_ENABLED") ||
-                is_firewalld_code(local_error, "UNKNOWN_INTERFACE")))
-        return TRUE;
-    if (!ok) {
-        map_error(fw, error, local_error, zone);
-        return FALSE;
-    }
-    return TRUE;
+    return set_interface(fw, zone, iface, permanent, FALSE, error);
 }
 
 /**
