@@ -4,12 +4,15 @@
  * firewalld 1.3 policies, runtime and permanent, over D-Bus. No configuration, no state,
  * no lock, no libvirt: the rich rule texts come ready-made from a file.
  *
- *   floor-client RULES_DIR  DOMAIN OPERATION SUBOP EXTRA   (domain XML on stdin)
+ *   floor-client [--permanent-only] RULES_DIR DOMAIN OPERATION SUBOP EXTRA
+ *                                                        (domain XML on stdin)
  *
  * prepare: adds the rules in RULES_DIR/DOMAIN (one rich rule per line); stopped: removes
  * them; every other operation: nothing. Per policy (virtfw-forward, virtfw-host) it makes
  * exactly the calls our hook makes: runtime policy.getPolicySettings + setPolicySettings,
  * permanent config.getPolicyByName + config.policy.getSettings + update.
+ * --permanent-only (bench/run's seeding of large rule sets, followed by a reload that
+ * applies them in one pass): skips the runtime calls.
  */
 #include <gio/gio.h>
 #include <stdio.h>
@@ -87,7 +90,12 @@ main(int argc, char **argv)
     g_auto(GStrv) rules = NULL;
     char buf[65536];
     gboolean add;
+    gboolean permanent_only = argc > 1 && strcmp(argv[1], "--permanent-only") == 0;
 
+    if (permanent_only) {
+        argv++;
+        argc--;
+    }
     if (argc < 4) {
         fprintf(stderr, "usage: floor-client RULES_DIR DOMAIN OPERATION [SUBOP EXTRA]\n");
         return 2;
@@ -115,6 +123,8 @@ main(int argc, char **argv)
         const char *path;
 
         /* runtime */
+        if (permanent_only)
+            goto permanent;
         r = call(bus, FW_PATH, FW_NAME ".policy", "getPolicySettings",
                  g_variant_new("(s)", policies[p]), "(a{sv})");
         settings = g_variant_get_child_value(r, 0);
@@ -125,6 +135,7 @@ main(int argc, char **argv)
         g_clear_pointer(&r, g_variant_unref);
         g_clear_pointer(&settings, g_variant_unref);
 
+    permanent:
         /* permanent */
         path_reply = call(bus, FW_CONFIG, FW_NAME ".config", "getPolicyByName",
                           g_variant_new("(s)", policies[p]), "(o)");

@@ -212,6 +212,11 @@ parse_keyfile(const char *data, gsize len, const char *origin, GError **error)
     return g_steal_pointer(&kf);
 }
 
+/* Values are read raw, with g_key_file_get_value(): none of ours needs GKeyFile's escapes
+ * (\s, \n, \t, \\), so a backslash is refused by each value's own check, quoted as
+ * written. g_key_file_get_string() returned NULL for a bad escape ("80\q"), which made a
+ * `forward =` line vanish without an error, and GLib (2.74) warns about an internal GError
+ * overwritten when a value ends in a backslash after a bad escape (found by fuzzing). */
 static gboolean
 parse_main_hook_group(VfwConfig *config, GKeyFile *kf, const char *path, const char *data,
                       GError **error)
@@ -219,7 +224,7 @@ parse_main_hook_group(VfwConfig *config, GKeyFile *kf, const char *path, const c
     g_auto(GStrv) keys = g_key_file_get_keys(kf, "hook", NULL, NULL);
 
     for (guint i = 0; keys && keys[i]; i++) {
-        g_autofree char *value = g_key_file_get_string(kf, "hook", keys[i], NULL);
+        g_autofree char *value = g_key_file_get_value(kf, "hook", keys[i], NULL);
         g_autofree char *where = origin_of(path, data, "hook", keys[i]);
         guint64 seconds = 0;
 
@@ -252,7 +257,7 @@ parse_main_network_group(VfwConfig *config, GKeyFile *kf, const char *group, con
     g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
 
     for (guint i = 0; keys && keys[i]; i++) {
-        g_autofree char *value = g_key_file_get_string(kf, group, keys[i], NULL);
+        g_autofree char *value = g_key_file_get_value(kf, group, keys[i], NULL);
         g_autofree char *where = origin_of(path, data, group, keys[i]);
 
         if (strcmp(keys[i], "zone") != 0) {
@@ -315,7 +320,7 @@ static gboolean
 parse_guest_address(GKeyFile *kf, const char *group, const char *key, GSocketFamily family,
                     const char *where, GInetAddress **out, GError **error)
 {
-    g_autofree char *value = g_key_file_get_string(kf, group, key, NULL);
+    g_autofree char *value = g_key_file_get_value(kf, group, key, NULL);
 
     if (!vfw_parse_address(value ? g_strstrip(value) : NULL, family, out, error)) {
         g_prefix_error(error, "%s: guest '%s': key '%s': ", where, group, key);
@@ -327,7 +332,7 @@ parse_guest_address(GKeyFile *kf, const char *group, const char *key, GSocketFam
 static gboolean
 parse_guest_forwards(VfwGuestDecl *decl, GKeyFile *kf, const char *where, GError **error)
 {
-    g_autofree char *value = g_key_file_get_string(kf, decl->group, "forward", NULL);
+    g_autofree char *value = g_key_file_get_value(kf, decl->group, "forward", NULL);
     g_auto(GStrv) specs = g_strsplit(value ? value : "", ";", -1);
 
     for (guint i = 0; specs[i]; i++) {
@@ -367,7 +372,7 @@ parse_guest_key(VfwGuestDecl *decl, GKeyFile *kf, const char *key, const char *w
                                    error);
     }
     if (strcmp(key, "source") == 0) {
-        value = g_key_file_get_string(kf, decl->group, key, NULL);
+        value = g_key_file_get_value(kf, decl->group, key, NULL);
         if (decl->source) {
             g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
                         "%s: guest '%s': 'source' already set in %s", where, decl->group,

@@ -14,7 +14,7 @@ set -u
 secs=${1:-60}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VFW_FUZZ_BUILDDIR:-$src/build-fuzz}
-targets=${VFW_FUZZ_TARGETS:-spec dropin domain network rich-rule}
+read -ra targets <<<"${VFW_FUZZ_TARGETS:-spec dropin domain network rich-rule}"
 seeds=$src/tests/fuzz/corpus
 
 case $secs in
@@ -43,8 +43,7 @@ log=$build/run-fuzzers.log
 if [ ! -f "$build/build.ninja" ]; then
     CC=clang meson setup "$build" "$src" -Dfuzz=true >>"$log" 2>&1
 fi
-# shellcheck disable=SC2086 # word splitting of the target list is intended
-if ! meson compile -C "$build" $(printf 'fuzz-%s ' $targets) >>"$log" 2>&1; then
+if ! meson compile -C "$build" "${targets[@]/#/fuzz-}" >>"$log" 2>&1; then
     echo "Bail out! the fuzz build in $build failed"
     tail -40 "$log" | sed 's/^/# /'
     exit 1
@@ -53,7 +52,7 @@ fi
 # One fuzzer per CPU at a time (VFW_FUZZ_JOBS to change): each gets its SECONDS alone.
 jobs=${VFW_FUZZ_JOBS:-$(nproc)}
 running=0
-for name in $targets; do
+for name in "${targets[@]}"; do
     work=$build/corpus/$name
     dict=$src/tests/fuzz/dict/$name.dict
     mkdir -p "$work" "$build/artifacts"
@@ -76,10 +75,9 @@ for name in $targets; do
 done
 wait
 
-set -- $targets
-echo "1..$#"
+echo "1..${#targets[@]}"
 n=0 failed=0
-for name in $targets; do
+for name in "${targets[@]}"; do
     n=$((n + 1))
     flog=$build/fuzz-$name.log
     rc=$(cat "$build/fuzz-$name.rc" 2>/dev/null || echo '?')

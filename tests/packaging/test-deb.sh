@@ -23,6 +23,8 @@ declare -F sb_start_all >/dev/null || pkg_outer "${BASH_SOURCE[0]}"
 # ------------------------------------------------------------------------------------
 MAC1=52:54:00:00:20:0a
 DEB=$VFW_DEB
+V1=$(dpkg-deb -f "$DEB" Version)
+V2=$V1+vfwtest1 # sorts after V1: the upgrade
 FWD=virtfw-forward
 RULE='rule family="ipv4" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.110.10"'
 rules() { firewall-cmd ${2:-} --policy="$1" --list-rich-rules 2>/dev/null; }
@@ -81,10 +83,10 @@ tap_like "Depends: firewalld, libvirt-daemon" "$(dpkg-deb -f "$DEB" Depends)" \
 sb_time t_install dpkg -i "$DEB" >"$SB/dpkg-install.log" 2>&1 </dev/null
 rc=$?
 tap_is "dpkg -i installs the package (${t_install} ms)" "$rc" 0 || tap_diag "$(cat "$SB/dpkg-install.log")"
-tap_is "dpkg's database (in the sandbox) has it installed" "$(pkg_installed_version)" "0.1.0-1 installed"
+tap_is "dpkg's database (in the sandbox) has it installed" "$(pkg_installed_version)" "$V1 installed"
 tap_is "the qemu hook link points to the binary" \
     "$(readlink -f /etc/libvirt/hooks/qemu.d/virt-firewalld)" /usr/bin/virt-firewalld
-tap_like "the installed binary runs" "$(virt-firewalld version 2>&1)" "0\.1\.0"
+tap_like "the installed binary runs" "$(virt-firewalld version 2>&1)" "${V1%-*}"
 tap_ok "the state directory exists (postinst ran systemd-tmpfiles)" test -d /run/virt-firewalld
 
 sb_start_all || tap_bail "stack did not start"
@@ -111,16 +113,16 @@ tap_like "the LAN client reaches web01 through host:8080" "$(sb_probe_lan tcp 80
 tap_ok "the rule is in the runtime policy" has_rule
 tap_ok "and in the permanent one" has_rule --permanent
 
-# --- upgrade: the same package, version 0.1.0-2 ----------------------------------------
+# --- upgrade: the same package as version V2 ----------------------------------------
 rm -rf "$SB/deb2" && dpkg-deb -R "$DEB" "$SB/deb2" &&
-    sed -i 's/^Version: .*/Version: 0.1.0-2/' "$SB/deb2/DEBIAN/control" &&
-    dpkg-deb -b --root-owner-group "$SB/deb2" "$SB/virt-firewalld_0.1.0-2.deb" >/dev/null ||
-    tap_bail "repacking the package as 0.1.0-2"
-sb_time t_upgrade dpkg -i "$SB/virt-firewalld_0.1.0-2.deb" >"$SB/dpkg-upgrade.log" 2>&1 </dev/null
+    sed -i "s/^Version: .*/Version: $V2/" "$SB/deb2/DEBIAN/control" &&
+    dpkg-deb -b --root-owner-group "$SB/deb2" "$SB/virt-firewalld_v2.deb" >/dev/null ||
+    tap_bail "repacking the package as $V2"
+sb_time t_upgrade dpkg -i "$SB/virt-firewalld_v2.deb" >"$SB/dpkg-upgrade.log" 2>&1 </dev/null
 rc=$?
-tap_is "dpkg -i of 0.1.0-2 over 0.1.0-1 with web01 running (${t_upgrade} ms)" "$rc" 0 ||
+tap_is "dpkg -i of $V2 over $V1 with web01 running (${t_upgrade} ms)" "$rc" 0 ||
     tap_diag "$(cat "$SB/dpkg-upgrade.log")"
-tap_is "version 0.1.0-2 installed" "$(pkg_installed_version)" "0.1.0-2 installed"
+tap_is "version $V2 installed" "$(pkg_installed_version)" "$V2 installed"
 tap_ok "no configuration file prompt" sh -c "! grep -q 'Configuration file' '$SB/dpkg-upgrade.log'"
 tap_is "the admin's configuration is kept" \
     "$(cat /etc/virt-firewalld/virt-firewalld.conf /etc/virt-firewalld/forwards.d/web01.conf | sha256sum)" "$conf_sum"

@@ -1,0 +1,408 @@
+#!/bin/bash
+# The benchmark itself, run by bench/run inside ONE sandbox (tests/sandbox/run sources it
+# with sandbox.sh loaded: real firewalld, libvirtd, D-Bus; this build installed at its real
+# paths). Writes raw measurements to $BENCH_OUT/raw.tsv (section method param metric value)
+# and facts about the machine to $BENCH_OUT/meta.tsv; bench/report.py turns them into
+# results.md and scale.png.
+#
+# Environment (set by bench/run): BENCH_BIN (floor-client, netprobe), BENCH_SRC (bench/),
+# BENCH_OUT, BENCH_T0 (run start, s), BENCH_TRIALS, BENCH_FWCMD_TRIALS, BENCH_FULL,
+# BENCH_BUDGET (s: optional parts are skipped past it).
+set -u
+
+declare -F sb_start_all >/dev/null || { echo "run me through bench/run" >&2; exit 2; }
+
+T=${BENCH_TRIALS:-5}
+TF=${BENCH_FWCMD_TRIALS:-3}
+FULL=${BENCH_FULL:-0}
+BUDGET=${BENCH_BUDGET:-780}
+HOOK=/etc/libvirt/hooks/qemu.d/virt-firewalld
+FLOOR=$BENCH_BIN/floor-client
+NOLV=$BENCH_BIN/hook-nolibvirt # prototype of the proposed fix: the hook without libvirt
+NETPROBE=$BENCH_BIN/netprobe
+FWCMD=$BENCH_SRC/fwcmd-hook.sh
+RULES=$SB/bench-rules # one file per guest: its rich rules, for floor-client and fwcmd-hook
+RAW=$BENCH_OUT/raw.tsv
+META=$BENCH_OUT/meta.tsv
+BR=virbr50
+NET=net50
+PFX=192.168.150
+DROPIN=/etc/virt-firewalld/forwards.d
+
+mkdir -p "$RULES" "$DROPIN"
+: >"$RAW"
+: >"$META"
+
+say() { echo "bench: [$(($(date +%s) - BENCH_T0))s] $*" >&2; }
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
+rec() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW"; } # SECTION METHOD PARAM METRIC VALUE
+elapsed() { echo $(($(date +%s) - BENCH_T0)); }
+over_budget() { [ "$(elapsed)" -ge "$BUDGET" ]; }
+now() { date +%s%N; }
+us_since() { echo $((($(date +%s%N) - $1) / 1000)); } # microseconds since T0_NS
+
+# ---------------------------------------------------------------- guests and hooks
+# uuid of a bench guest, from its name
+uuid_of() { printf '6b1c0f2e-0000-4000-8000-%012d' "$(printf '%s' "$1" | cksum | cut -d' ' -f1 | cut -c1-9)"; }
+
+domain_xml() { # NAME MAC: a libvirt-like live domain XML (what libvirtd passes on stdin)
+    printf "<domain type='qemu' id='7'><name>%s</name><uuid>%s</uuid>" "$1" "$(uuid_of "$1")"
+    printf "<memory unit='KiB'>65536</memory><os><type arch='x86_64'>hvm</type></os><devices>"
+    printf "<interface type='network'><mac address='%s'/>" "$2"
+    printf "<source network='%s' bridge='%s'/><target dev='vnet7'/>" "$NET" "$BR"
+    printf "<model type='virtio'/></interface></devices></domain>\n"
+}
+
+# run one hook the way libvirtd does (scrubbed environment, XML on stdin)
+#   invoke ours|nolv|floor|fwcmd NAME OP SUBOP
+invoke() {
+    local m=$1 name=$2 op=$3 sub=$4 xml=$SB/bench-xml-$2
+    case $m in
+    ours) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        "$HOOK" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
+    floor) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        "$FLOOR" ${FLOOR_OPT:-} "$RULES" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
+    nolv) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        "$NOLV" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
+    fwcmd) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        bash "$FWCMD" "$RULES" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
+    esac
+}
+guest_start() { invoke "$1" "$2" prepare begin && invoke "$1" "$2" start begin; }
+guest_stop() { invoke "$1" "$2" stopped end && invoke "$1" "$2" release end; }
+
+rich() { # HOSTPORT GUESTPORT ADDR: the exact text our hook publishes
+    printf 'rule family="ipv4" forward-port port="%s" protocol="tcp" to-port="%s" to-addr="%s"\n' "$@"
+}
+
+# bench_guest NAME MAC ADDR FIRSTPORT COUNT GUESTPORT|same DROPIN_FILE: declares the guest's
+# forwards to our hook (drop-in) and to the other two (rules file), writes its domain XML
+bench_guest() {
+    local name=$1 mac=$2 addr=$3 first=$4 n=$5 gport=$6 file=$7 p specs="" g
+    : >"$RULES/$name"
+    for ((p = first; p < first + n; p++)); do
+        g=$gport
+        [ "$g" = same ] && g=$p
+        specs="$specs$p:$g/tcp; "
+        rich "$p" "$g" "$addr" >>"$RULES/$name"
+    done
+    printf '[%s]\nforward = %s\naddress = %s\n\n' "$name" "${specs%; }" "$addr" >>"$DROPIN/$file"
+    chmod 644 "$DROPIN/$file"
+    domain_xml "$name" "$mac" >"$SB/bench-xml-$name"
+}
+
+# forward-port rich rules in policy virtfw-forward (runtime)
+live_count() { firewall-cmd --policy=virtfw-forward --list-rich-rules | grep -c forward-port; }
+
+# one timed start (prepare, start) and stop (stopped, release) of NAME with METHOD; each
+# hook run is timed on its own too
+#   trial SECTION METHOD NAME PARAM
+timed() { # VAR METHOD NAME OP SUBOP: time one hook run (us) into VAR
+    local __t0 __rc=0
+    __t0=$(now)
+    invoke "$2" "$3" "$4" "$5" || __rc=$?
+    printf -v "$1" '%d' "$(us_since "$__t0")"
+    if [ $__rc != 0 ]; then
+        say "$2 $4 of $3 failed: $(tail -n 2 "$SB/bench-hook.err")"
+        BENCH_ERRORS=$((BENCH_ERRORS + 1))
+    fi
+}
+trial() {
+    local sec=$1 m=$2 name=$3 param=$4 a b
+    timed a "$m" "$name" prepare begin
+    timed b "$m" "$name" start begin
+    rec "$sec" "$m" "$param" start_us $((a + b))
+    rec "$sec" "$m" "$param" prepare_us "$a"
+    rec "$sec" "$m" "$param" startop_us "$b"
+    timed a "$m" "$name" stopped end
+    timed b "$m" "$name" release end
+    rec "$sec" "$m" "$param" stop_us $((a + b))
+    rec "$sec" "$m" "$param" stopped_us "$a"
+    rec "$sec" "$m" "$param" release_us "$b"
+}
+BENCH_ERRORS=0
+
+# ---------------------------------------------------------------- machine facts
+meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta firewalld "$(firewall-cmd --version 2>/dev/null | head -1)"
+meta libvirt "$(libvirtd --version 2>/dev/null | awk '{print $NF}')"
+meta kernel "$(uname -r)"
+meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+meta glib "$(pkg-config --modversion glib-2.0 2>/dev/null)"
+meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta trials "$T"
+meta fwcmd_trials "$TF"
+meta libs_ours "$(ldd /usr/bin/virt-firewalld | wc -l)"
+meta libs_nolv "$(ldd "$NOLV" | wc -l)"
+meta libs_floor "$(ldd "$FLOOR" | wc -l)"
+
+# ---------------------------------------------------------------- the stack
+say "starting dbus, firewalld, libvirtd"
+sb_start_all || tap_bail "stack did not start"
+sb_net $NET route $BR $PFX || tap_bail "network"
+printf '[hook]\ndbus-timeout = 120\n' >/etc/virt-firewalld/virt-firewalld.conf
+chmod 644 /etc/virt-firewalld/virt-firewalld.conf
+tap_pass "stack up: firewalld $(firewall-cmd --version), libvirt $(libvirtd --version | awk '{print $NF}')"
+
+# fake guest for the latency guests: answers on port 80
+sb_fake_guest lat $BR 52:54:00:bb:00:40 $PFX.40/24 $PFX.1 >/dev/null || tap_bail "fake guest"
+bench_guest lat1 52:54:00:cc:00:01 $PFX.40 10001 1 80 lat.conf
+bench_guest lat10 52:54:00:cc:00:02 $PFX.40 10101 10 80 lat.conf
+bench_guest lat100 52:54:00:cc:00:03 $PFX.40 10201 100 80 lat.conf
+bench_guest probe1 52:54:00:cc:00:04 $PFX.40 30001 1 80 lat.conf
+
+# sanity: every method publishes exactly the same texts, in all 4 places, and they answer
+for m in ours nolv floor; do
+    invoke $m lat10 prepare begin
+    tap_is "$m publishes the same 10 rich rules in both policies, runtime and permanent" \
+        "$(firewall-cmd --policy=virtfw-host --list-rich-rules | sort) $(firewall-cmd --permanent --policy=virtfw-forward --list-rich-rules | sort)" \
+        "$(sort "$RULES/lat10") $(sort "$RULES/lat10")"
+    tap_is "$m: a published port answers from the LAN client" "$(sb_probe_lan tcp 10105)" hello-from-lat
+    invoke $m lat10 stopped end
+    tap_is "$m removes them" "$(live_count) $(firewall-cmd --permanent --policy=virtfw-host --list-rich-rules | grep -c .)" "0 0"
+done
+
+# ---------------------------------------------------------------- 1. hook latency
+T100=$((T < 3 ? T : 3))
+meta trials_100 "$T100"
+say "1. hook latency: {1,10} forwards x $T trials, 100 x $T100; ours, nolv, floor"
+for n in 1 10 100; do
+    tn=$T
+    [ $n = 100 ] && tn=$T100
+    for ((i = 1; i <= tn; i++)); do
+        for m in ours nolv floor; do trial lat $m "lat$n" "$n"; done
+    done
+done
+tap_is "nothing left after the latency trials" "$(live_count)" 0
+say "1. hook latency: the firewall-cmd script"
+for ((i = 1; i <= T; i++)); do trial lat fwcmd lat1 1; done
+[ "${BENCH_FWCMD10:-1}" = 1 ] && trial lat fwcmd lat10 10 # 40 firewall-cmd runs per start: one trial
+[ "$FULL" = 1 ] && trial lat fwcmd lat100 100
+tap_is "nothing left after the firewall-cmd trials" "$(live_count)" 0
+
+# ---------------------------------------------------------------- 4. scale (helper)
+scale_point() { # LEVEL: prepare+start latency of a 1-forward guest with LEVEL forwards present
+    local level=$1 i tf=$TF
+    say "4. scale: $level forwards present ($(live_count) live)"
+    for ((i = 1; i <= T; i++)); do
+        for m in ours nolv floor; do trial scale $m probe1 "$level"; done
+    done
+    over_budget && tf=1
+    for ((i = 1; i <= tf; i++)); do trial scale fwcmd probe1 "$level"; done
+}
+scale_point 0
+
+# ---------------------------------------------------------------- reload baseline
+say "2. reload with none of our forwards: $T100 reloads"
+for ((i = 1; i <= T100; i++)); do
+    t0=$(now)
+    firewall-cmd -q --reload
+    rec reload reload 0 cmd_us "$(us_since "$t0")"
+done
+
+# ---------------------------------------------------------------- seeding large rule sets
+# Publishing N forwards costs firewalld one runtime rule transaction per rule, and that
+# cost grows with the rules present (measured here: 100 forwards on an empty firewalld
+# take seconds, and more with every 100 already there): 5,000 that way take far longer
+# than this whole run may. So the rule sets for 2-4 are seeded the way a reload applies
+# them, in one pass: the exact rich rules our hook publishes go into firewalld's
+# permanent config (floor-client --permanent-only), `firewall-cmd --reload` makes them
+# live, and then our hook itself runs for every guest (prepare, as libvirtd runs it for
+# the real domains d01-d10) and records it, finding all four places already right.
+seed() { # TAG NAME...: the rules of these guests into the permanent config, then reload
+    local tag=$1 t0
+    shift
+    (cd "$RULES" && cat "$@") >"$RULES/seed-$tag"
+    domain_xml "seed-$tag" 52:54:00:cc:ff:ff >"$SB/bench-xml-seed-$tag"
+    t0=$(now)
+    FLOOR_OPT=--permanent-only invoke floor "seed-$tag" prepare begin || return 1
+    rec seed permanent "$tag" update_us "$(us_since "$t0")"
+    t0=$(now)
+    firewall-cmd -q --reload || return 1
+    rec seed reload "$tag" cmd_us "$(us_since "$t0")"
+}
+
+# real (TCG) domains d01..d10, 100 forwards each (1:1 ports 20000-20999); each points at
+# fake guest fNN, whose namespace redirects the whole port range to one cheap server on 81
+fake_redirect_guest() { # I
+    local i=$1 name ns
+    name=$(printf 'f%02d' "$i")
+    sb_fake_guest "$name" $BR "$(printf '52:54:00:bb:01:%02x' "$i")" "$PFX.$((50 + i))/24" $PFX.1 >/dev/null || return 1
+    ns=$(sb_ns "$name")
+    setsid ip netns exec "$ns" "$NETPROBE" serve 81 "hello-from-$name" </dev/null >/dev/null 2>&1 &
+    echo $! >"$SB/pids/netprobe-$name"
+    ip netns exec "$ns" nft -f - <<NFT || return 1
+table ip bench {
+    chain pre { type nat hook prerouting priority dstnat; tcp dport 20000-49999 redirect to :81; }
+}
+NFT
+}
+declare_domain() { # I
+    local i=$1
+    bench_guest "$(printf 'd%02d' "$i")" "$(printf '52:54:00:aa:01:%02x' "$i")" "$PFX.$((50 + i))" \
+        $((20000 + (i - 1) * 100)) 100 same dom.conf
+}
+create_domain() { # I
+    local i=$1 name t0
+    name=$(printf 'd%02d' "$i")
+    t0=$(now)
+    sb_domain_create "$name" $NET "$(printf '52:54:00:aa:01:%02x' "$i")" || return 1
+    rec create ours 100 virsh_create_us "$(us_since "$t0")"
+}
+for i in $(seq 1 10); do fake_redirect_guest "$i" || tap_bail "fake guest f$i"; done
+
+say "seeding 100 forwards, then domain d01 (libvirtd runs our hook)"
+declare_domain 1
+seed 100 d01 || tap_bail "seeding"
+create_domain 1 || tap_bail "virsh create d01: $(tail -n 3 "$SB/libvirtd.log")"
+tap_is "100 forwards live, recorded by our hook" "$(live_count) $(ls /run/virt-firewalld/guests | wc -l)" "100 1"
+
+# ---------------------------------------------------------------- 2. reload survival
+# reload_point N RANGE...: after `firewall-cmd --reload` and after a firewalld restart,
+# the time until every forward answers the LAN client again
+reload_point() {
+    local n=$1 i t0 out rt probe tr=$T100
+    shift
+    tap_ok "all $n forwards answer before the reloads" \
+        ip netns exec "$SB_LAN_NS" "$NETPROBE" wait "$SB_HOST_IP" "$(now)" 10000 "$@"
+    say "2. reload survival, $n forwards: $T reloads"
+    for ((i = 1; i <= T; i++)); do
+        t0=$(now)
+        firewall-cmd -q --reload || say "reload failed"
+        rt=$(us_since "$t0")
+        out=$(ip netns exec "$SB_LAN_NS" "$NETPROBE" wait "$SB_HOST_IP" "$t0" 30000 "$@")
+        rec reload reload "$n" cmd_us "$rt"
+        rec reload reload "$n" all_live_ms "$(sed -n 's/.*last at \(-*[0-9]*\) ms.*/\1/p' <<<"$out")"
+        grep -q "answered $n of $n" <<<"$out" || { say "reload $i: $out"; BENCH_ERRORS=$((BENCH_ERRORS + 1)); }
+    done
+    say "2. reload survival, $n forwards: $tr restarts"
+    for ((i = 1; i <= tr; i++)); do
+        t0=$(now)
+        sb_stop_firewalld
+        rec restart stop "$n" cmd_us "$(us_since "$t0")"
+        # probe while firewalld starts (sb_start_firewalld's readiness poll is coarse)
+        ip netns exec "$SB_LAN_NS" "$NETPROBE" wait "$SB_HOST_IP" "$t0" 60000 "$@" >"$SB/bench-probe.out" &
+        probe=$!
+        sb_start_firewalld || tap_bail "firewalld did not come back"
+        rec restart start "$n" cmd_us "$(us_since "$t0")"
+        wait $probe
+        out=$(cat "$SB/bench-probe.out")
+        rec restart restart "$n" all_live_ms "$(sed -n 's/.*last at \(-*[0-9]*\) ms.*/\1/p' <<<"$out")"
+        grep -q "answered $n of $n" <<<"$out" || { say "restart $i: $out"; BENCH_ERRORS=$((BENCH_ERRORS + 1)); }
+    done
+}
+reload_point 100 20000-20099
+tap_is "still 100 forwards live after reloads and restarts" "$(live_count)" 100
+scale_point 100
+
+say "seeding 900 more forwards, then domains d02..d10"
+for i in $(seq 2 10); do declare_domain "$i"; done
+seed 1000 d02 d03 d04 d05 d06 d07 d08 d09 d10 || tap_bail "seeding"
+for i in $(seq 2 10); do
+    create_domain "$i" || tap_bail "virsh create d$i: $(tail -n 3 "$SB/libvirtd.log")"
+done
+tap_is "1000 forwards live, 10 guests recorded" "$(live_count) $(ls /run/virt-firewalld/guests | wc -l)" "1000 10"
+reload_point 1000 20000-20999
+tap_is "still 1000 forwards live after reloads and restarts" "$(live_count)" 1000
+
+# ---------------------------------------------------------------- 3. status and sync
+say "3. status and sync over 1000 forwards of 10 running domains: $T runs each"
+status_rows() { virt-firewalld status 2>/dev/null | grep -cw ok; }
+tap_is "status: 1000 rows 'ok'" "$(status_rows)" 1000
+cli_run() { # SECTION NAME PARAM CMD...: wall (us), CPU (ms), peak RSS (KiB)
+    local sec=$1 name=$2 param=$3 t0 rss usr sys
+    shift 3
+    t0=$(now)
+    /usr/bin/time -f '%M %U %S' -o "$SB/bench-time.out" "$@" >/dev/null 2>>"$SB/bench-cli.err" ||
+        { say "$name failed: $(tail -n 2 "$SB/bench-cli.err")"; BENCH_ERRORS=$((BENCH_ERRORS + 1)); }
+    rec "$sec" "$name" "$param" wall_us "$(us_since "$t0")"
+    read -r rss usr sys < <(tail -n 1 "$SB/bench-time.out")
+    rec "$sec" "$name" "$param" rss_kib "$rss"
+    rec "$sec" "$name" "$param" cpu_ms "$(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%d", (u+s)*1000}')"
+}
+for verb in status sync; do
+    for ((i = 1; i <= T; i++)); do cli_run cli "$verb" 1000 virt-firewalld $verb; done
+done
+for ((i = 1; i <= T; i++)); do cli_run cli "status --json" 1000 virt-firewalld status --json; done
+tap_is "still 1000 forwards live after sync" "$(live_count)" 1000
+# what process start-up alone costs (RSS, time): our binary doing nothing, the hook
+# without libvirt and floor-client on an operation they ignore
+for ((i = 1; i <= T; i++)); do
+    cli_run startup "virt-firewalld version" 0 virt-firewalld version
+    cli_run startup "hook (ours), operation 'started'" 0 env -i "$HOOK" d01 started begin -
+    cli_run startup "hook without libvirt (prototype), 'started'" 0 env -i "$NOLV" d01 started begin -
+    cli_run startup "floor-client, 'started'" 0 env -i "$FLOOR" "$RULES" d01 started begin -
+done </dev/null
+scale_point 1000
+
+# ---------------------------------------------------------------- profile (ours vs floor)
+# Which calls the time goes to: dbus-monitor --profile timestamps every message on the
+# bus; each method call's latency is its return's time - its own. And our process's CPU
+# time and peak RSS for one prepare at 1000 forwards present, and a callgrind profile.
+profile_calls() { # TAG METHOD NAME: one prepare under dbus-monitor
+    local tag=$1 pid
+    dbus-monitor --system --profile >"$SB/bench-mon-$tag.txt" 2>/dev/null &
+    pid=$!
+    sleep 0.5
+    invoke "$2" "$3" prepare begin
+    sleep 0.3
+    kill $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    cp "$SB/bench-mon-$tag.txt" "$BENCH_OUT/profile-dbus-$tag.txt"
+    invoke "$2" "$3" stopped end
+}
+say "profile: D-Bus calls of one prepare at 1000 forwards present (ours, floor)"
+profile_calls ours-1000 ours probe1
+profile_calls floor-1000 floor probe1
+for m in ours nolv floor; do
+    for ((i = 1; i <= 3; i++)); do
+        case $m in
+        ours) cmd=("$HOOK" probe1) ;;
+        nolv) cmd=("$NOLV" probe1) ;;
+        floor) cmd=("$FLOOR" "$RULES" probe1) ;;
+        esac
+        cli_run profile "$m prepare" 1000 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+            "${cmd[@]}" prepare begin - <"$SB/bench-xml-probe1"
+        invoke "$m" probe1 stopped end
+    done
+done
+if ! over_budget; then
+    say "profile: callgrind of our hook's prepare at 1000 forwards present"
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        valgrind --tool=callgrind --callgrind-out-file="$SB/bench-callgrind.out" \
+        /usr/bin/virt-firewalld hook qemu probe1 prepare begin - <"$SB/bench-xml-probe1" \
+        >/dev/null 2>"$SB/bench-valgrind.err"
+    callgrind_annotate --inclusive=yes "$SB/bench-callgrind.out" 2>/dev/null | head -45 \
+        >"$BENCH_OUT/profile-callgrind-ours-1000.txt"
+    invoke ours probe1 stopped end
+fi
+
+# ---------------------------------------------------------------- 4. scale to 5000
+# 4000 more forwards: guests b1..b4 (1000 each, ports 40000-43999, on fake guests f01-f04),
+# seeded as above, then recorded by our hook (prepare)
+say "4. scale: seeding 4000 more forwards, then our hook for b1..b4"
+for i in 1 2 3 4; do
+    bench_guest "b$i" "$(printf '52:54:00:cc:02:%02x' "$i")" "$PFX.$((50 + i))" $((40000 + (i - 1) * 1000)) 1000 same bulk.conf
+done
+seed 5000 b1 b2 b3 b4 || tap_bail "seeding"
+for i in 1 2 3 4; do
+    t0=$(now)
+    invoke ours "b$i" prepare begin || tap_bail "bulk guest b$i: $(tail -n 2 "$SB/bench-hook.err")"
+    rec bulk ours 1000 prepare_us "$(us_since "$t0")"
+done
+tap_is "5000 forwards live, 14 guests recorded" "$(live_count) $(ls /run/virt-firewalld/guests | wc -l)" "5000 14"
+scale_point 5000
+tap_is "5000 forwards still live after the scale trials" "$(live_count)" 5000
+
+if [ "$FULL" = 1 ]; then
+    say "full: reload survival at 5000 forwards"
+    reload_point 5000 20000-20999 40000-43999
+fi
+
+meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta inner_seconds "$(elapsed)"
+meta errors "$BENCH_ERRORS"
+tap_is "no hook or command failed during the trials" "$BENCH_ERRORS" 0
+cp "$SB/bench-hook.err" "$BENCH_OUT/hook-stderr.log" 2>/dev/null
+say "done; tearing down"
+tap_done
