@@ -259,7 +259,7 @@ echo "# $(basename "$rpmfile")"
 # payload (files and links; not directories, build-id links, docs) against the build
 norm() { sed -E 's/\.(gz|xz|bz2|zst)$//' | sort; }
 rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpmfile" 2>/dev/null |
-    awk '$1 !~ /^d/ { print $2 }' | grep -Ev '^/usr/lib/\.build-id/|^/usr/share/doc/' | norm >"$tmp/rpm-files"
+    awk '$1 !~ /^d/ { print $2 }' | grep -Ev '^/usr/lib/\.build-id/|^/usr/share/doc/|^/usr/share/licenses/' | norm >"$tmp/rpm-files"
 if [ -d "$tmp/dest" ]; then
     (cd "$tmp/dest" && find . ! -type d | sed 's|^\.||') | norm >"$tmp/dest-files"
     check "the RPM's payload is what the build installs" "$(diff "$tmp/dest-files" "$tmp/rpm-files" |
