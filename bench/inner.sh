@@ -7,7 +7,7 @@
 #
 # Environment (set by bench/run): BENCH_BIN (floor-client, netprobe), BENCH_SRC (bench/),
 # BENCH_OUT, BENCH_T0 (run start, s), BENCH_TRIALS, BENCH_FWCMD_TRIALS, BENCH_FULL,
-# BENCH_BUDGET (s: optional parts are skipped past it).
+# BENCH_BUDGET (s into the run: later scale points shrink to 1 trial, callgrind is skipped).
 set -u
 
 declare -F sb_start_all >/dev/null || { echo "run me through bench/run" >&2; exit 2; }
@@ -15,7 +15,7 @@ declare -F sb_start_all >/dev/null || { echo "run me through bench/run" >&2; exi
 T=${BENCH_TRIALS:-5}
 TF=${BENCH_FWCMD_TRIALS:-3}
 FULL=${BENCH_FULL:-0}
-BUDGET=${BENCH_BUDGET:-780}
+BUDGET=${BENCH_BUDGET:-600}
 HOOK=/etc/libvirt/hooks/qemu.d/virt-firewalld
 FLOOR=$BENCH_BIN/floor-client
 NOLV=$BENCH_BIN/hook-nolibvirt # prototype of the proposed fix: the hook without libvirt
@@ -163,6 +163,9 @@ for m in ours nolv floor; do
 done
 
 # ---------------------------------------------------------------- 1. hook latency
+# trials: T at 1 and 10 forwards; at 100 (~12 s per trial and method) 3 for ours and the
+# floor, 1 for the prototype; firewall-cmd (4 runs of ~0.7 s per forward): T at 1, one
+# trial at 10, 100 only with BENCH_FULL=1 (else extrapolated in the report)
 T100=$((T < 3 ? T : 3))
 meta trials_100 "$T100"
 say "1. hook latency: {1,10} forwards x $T trials, 100 x $T100; ours, nolv, floor"
@@ -170,24 +173,36 @@ for n in 1 10 100; do
     tn=$T
     [ $n = 100 ] && tn=$T100
     for ((i = 1; i <= tn; i++)); do
-        for m in ours nolv floor; do trial lat $m "lat$n" "$n"; done
+        trial lat ours "lat$n" "$n"
+        [ $n != 100 ] || [ $i = 1 ] && trial lat nolv "lat$n" "$n"
+        trial lat floor "lat$n" "$n"
     done
 done
 tap_is "nothing left after the latency trials" "$(live_count)" 0
 say "1. hook latency: the firewall-cmd script"
 for ((i = 1; i <= T; i++)); do trial lat fwcmd lat1 1; done
-[ "${BENCH_FWCMD10:-1}" = 1 ] && trial lat fwcmd lat10 10 # 40 firewall-cmd runs per start: one trial
+[ "${BENCH_FWCMD10:-1}" = 1 ] && trial lat fwcmd lat10 10 # 40 firewall-cmd runs per start
 [ "$FULL" = 1 ] && trial lat fwcmd lat100 100
 tap_is "nothing left after the firewall-cmd trials" "$(live_count)" 0
 
 # ---------------------------------------------------------------- 4. scale (helper)
-scale_point() { # LEVEL: prepare+start latency of a 1-forward guest with LEVEL forwards present
-    local level=$1 i tf=$TF
-    say "4. scale: $level forwards present ($(live_count) live)"
-    for ((i = 1; i <= T; i++)); do
-        for m in ours nolv floor; do trial scale $m probe1 "$level"; done
+# scale_point LEVEL: prepare+start latency of a 1-forward guest with LEVEL forwards present.
+# Every firewalld call costs O(rules present) (~20 s per trial and method at 5,000), so
+# the trials shrink with the level: ours and floor T / T / 3 / 2, the prototype T / T / 2 / 1,
+# firewall-cmd TF / TF / 2 / 1; all 1 once the run is past its budget.
+scale_point() {
+    local level=$1 i t=$T tn=$T tf=$TF
+    case $level in
+    1000) t=$((T < 3 ? T : 3)) tn=$((T < 2 ? T : 2)) tf=$((TF < 2 ? TF : 2)) ;;
+    5000) t=$((T < 2 ? T : 2)) tn=1 tf=1 ;;
+    esac
+    over_budget && t=1 tn=1 tf=1
+    say "4. scale: $level forwards present ($(live_count) live): $t/$tn/$t/$tf trials"
+    for ((i = 1; i <= t; i++)); do
+        trial scale ours probe1 "$level"
+        [ $i -le $tn ] && trial scale nolv probe1 "$level"
+        trial scale floor probe1 "$level"
     done
-    over_budget && tf=1
     for ((i = 1; i <= tf; i++)); do trial scale fwcmd probe1 "$level"; done
 }
 scale_point 0
@@ -355,7 +370,7 @@ say "profile: D-Bus calls of one prepare at 1000 forwards present (ours, floor)"
 profile_calls ours-1000 ours probe1
 profile_calls floor-1000 floor probe1
 for m in ours nolv floor; do
-    for ((i = 1; i <= 3; i++)); do
+    for ((i = 1; i <= 2; i++)); do
         case $m in
         ours) cmd=("$HOOK" probe1) ;;
         nolv) cmd=("$NOLV" probe1) ;;
@@ -367,14 +382,18 @@ for m in ours nolv floor; do
     done
 done
 if ! over_budget; then
-    say "profile: callgrind of our hook's prepare at 1000 forwards present"
+    say "profile: callgrind of our hook's prepare and of status, 1000 forwards present"
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
         valgrind --tool=callgrind --callgrind-out-file="$SB/bench-callgrind.out" \
         /usr/bin/virt-firewalld hook qemu probe1 prepare begin - <"$SB/bench-xml-probe1" \
         >/dev/null 2>"$SB/bench-valgrind.err"
-    callgrind_annotate --inclusive=yes "$SB/bench-callgrind.out" 2>/dev/null | head -45 \
-        >"$BENCH_OUT/profile-callgrind-ours-1000.txt"
+    callgrind_annotate --inclusive=yes "$SB/bench-callgrind.out" 2>/dev/null | head -60 \
+        >"$BENCH_OUT/profile-callgrind-hook-1000.txt"
     invoke ours probe1 stopped end
+    valgrind --tool=callgrind --callgrind-out-file="$SB/bench-callgrind-status.out" \
+        virt-firewalld status >/dev/null 2>"$SB/bench-valgrind.err"
+    callgrind_annotate --inclusive=yes "$SB/bench-callgrind-status.out" 2>/dev/null | head -60 \
+        >"$BENCH_OUT/profile-callgrind-status-1000.txt"
 fi
 
 # ---------------------------------------------------------------- 4. scale to 5000

@@ -200,7 +200,8 @@ vfw_hook_qemu(const VfwContext *ctx, const char *const *args, int in_fd, GPtrArr
     if (xml)
         domain = vfw_domain_parse(xml, len, &local_error);
     if (!domain) {
-        g_prefix_error(&local_error, "guest '%s': ", args[0]);
+        if (!g_str_has_prefix(local_error->message, "guest '"))
+            g_prefix_error(&local_error, "guest '%s': ", args[0]);
         if (strict) {
             g_propagate_error(error, g_steal_pointer(&local_error));
             return FALSE;

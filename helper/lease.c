@@ -121,7 +121,6 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
 {
     g_autoptr(GPtrArray) add = g_ptr_array_new();
     g_autoptr(GPtrArray) remove = g_ptr_array_new();
-    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(vfw_rule_free);
 
     for (guint i = 0; i < want->len; i++) {
         VfwRule *r = g_ptr_array_index(want, i);

@@ -102,11 +102,27 @@ print_usage(FILE *out)
         fprintf(out, "  %s\n", verbs[i].usage);
 }
 
+/* One message, one line: control characters a guest or file name may carry are shown
+ * escaped, so that nobody can forge or split lines in libvirt's log or the journal. */
+static void
+print_line(const char *prefix, const char *message)
+{
+    g_autoptr(GString) line = g_string_new(prefix);
+
+    for (const unsigned char *p = (const unsigned char *)message; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            g_string_append_printf(line, "\\x%02x", *p);
+        else
+            g_string_append_c(line, (char)*p);
+    }
+    fprintf(stderr, "%s\n", line->str);
+}
+
 static void
 print_warnings(GPtrArray *warnings)
 {
     for (guint i = 0; i < warnings->len; i++)
-        fprintf(stderr, "virt-firewalld: warning: %s\n", (char *)g_ptr_array_index(warnings, i));
+        print_line("virt-firewalld: warning: ", g_ptr_array_index(warnings, i));
 }
 
 static int
@@ -135,7 +151,7 @@ main(int argc, char **argv)
         ok = run_hook(&ctx, kind, (const char *const *)argv + 1, warnings, &error);
         print_warnings(warnings);
         if (!ok)
-            fprintf(stderr, "virt-firewalld: %s\n", error->message);
+            print_line("virt-firewalld: ", error->message);
         return ok ? EXIT_SUCCESS : EXIT_FAILURE;
     }
 
@@ -166,7 +182,7 @@ main(int argc, char **argv)
             ok = verbs[v].run(&ctx, argc - i, argv + i, warnings, &error);
             print_warnings(warnings);
             if (!ok)
-                fprintf(stderr, "virt-firewalld: %s\n", error->message);
+                print_line("virt-firewalld: ", error->message);
             return ok ? EXIT_SUCCESS : exit_code_for(error);
         }
     }
