@@ -174,7 +174,7 @@ forward_edit(VfwContext *ctx, const FwdArgs *args, GPtrArray *warnings, GError *
     if (adding && found)
         return TRUE; /* already declared: nothing to do */
     if (!adding && !found) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
+        g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
                     "guest '%s': no forward '%s' in its metadata", current->name, canon);
         return FALSE;
     }
