@@ -73,9 +73,14 @@ w(f"| GLib | {meta.get('glib', '?')} |")
 w(f"| load average (1/5/15 min) | {meta.get('load_start', '?')} at the start, "
   f"{meta.get('load_end', '?')} at the end: other work shared the machine, so compare "
   f"ratios more than absolute times |")
-w(f"| trials | {meta.get('trials', '?')} per point ({meta.get('trials_100', '?')} for 100 "
-  f"forwards, firewall-cmd: {meta.get('fwcmd_trials', '?')} per scale point, 1 at 10 "
-  f"forwards); cells are **median (min-max, n)** |")
+sc = [meta.get(f"scale_trials_{lv}", "?/?/?/?").split("/") for lv in (0, 100, 1000, 5000)]
+w(f"| trials | hook latency: {meta.get('trials', '?')} at 1 and 10 forwards, "
+  f"{meta.get('trials_100', '?')} at 100 (prototype 1); firewall-cmd script {meta.get('trials', '?')} "
+  f"at 1, 1 at 10. Scale points 0 / 100 / 1,000 / 5,000 (every firewalld call costs more with "
+  f"more rules present): ours and floor {' / '.join(x[0] for x in sc)}, prototype "
+  f"{' / '.join(x[1] for x in sc)}, firewall-cmd {' / '.join(x[3] for x in sc)}. Reloads "
+  f"{meta.get('trials', '?')}, restarts {meta.get('trials_100', '?')} per size. Cells are "
+  f"**median (min-max, n)** |")
 w(f"| errors during the trials | {meta.get('errors', '?')} |\n")
 
 # ------------------------------------------------------------------ numbers for targets
@@ -260,7 +265,8 @@ w("## Profile: where the time goes\n")
 w("`perf stat -e instructions true` reports `<not supported>` on this VM, so the profile "
   "combines: D-Bus message timestamps (`dbus-monitor --profile` on the sandbox bus: each "
   "method call's latency = its reply's time minus its own), CPU time and peak RSS from "
-  "GNU time, `strace` of the hook, and callgrind on the hook's prepare.\n")
+  "GNU time, and callgrind on the hook's prepare and on status (excerpts in "
+  "`profile-callgrind-*.txt`).\n")
 
 
 def dbus_calls(path):
@@ -285,11 +291,13 @@ def dbus_calls(path):
 
 
 prof = {}
-for tag in ("ours-1000", "floor-1000"):
+for tag in ("ours-1000", "nolv-1000", "floor-1000"):
     prof[tag] = dbus_calls(os.path.join(out, f"profile-dbus-{tag}.txt"))
 if all(prof.values()):
-    w("**D-Bus calls of one prepare (1 forward, 1,000 present), ms**\n")
-    w("| call | ours | floor |\n|---|---|---|")
+    w("**D-Bus calls of one prepare (1 forward, 1,000 present), ms** (one run each, one after "
+      "the other: firewalld's own times vary by a third between runs on this shared machine; "
+      "what matters is which calls the time goes to)\n")
+    w("| call | ours | ours without libvirt | floor |\n|---|---|---|---|")
     members = []
     for tag in prof:
         for c in prof[tag]:
@@ -307,8 +315,7 @@ if all(prof.values()):
         busy = sum(x[1] for x in c)
         prof[tag] = (len(c), busy, span)
     w(f"| **calls / sum of call latencies / first call to last reply** | "
-      f"{prof['ours-1000'][0]} / {fmt(prof['ours-1000'][1])} / {fmt(prof['ours-1000'][2])} | "
-      f"{prof['floor-1000'][0]} / {fmt(prof['floor-1000'][1])} / {fmt(prof['floor-1000'][2])} |\n")
+      + " | ".join(f"{prof[t][0]} / {fmt(prof[t][1])} / {fmt(prof[t][2])}" for t in prof) + " |\n")
 
 
 
@@ -371,7 +378,8 @@ w(f"""1. **Process start-up: the hook links libvirt.** `/usr/bin/virt-firewalld`
    prepare at 1,000 forwards. {"This is why" if (r_start[0] or 0) > 1.3 or (r_stop[0] or 0) > 1.3 else "It weighs most where"}
    the 1-forward ratio to the floor is highest ({fmt(r_start[0])}x start, {fmt(r_stop[0])}x stop; without
    libvirt {fmt(ratio(start[('nolv', 1)], start[('floor', 1)]))}x and
-   {fmt(ratio(stop[('nolv', 1)], stop[('floor', 1)]))}x: same code), and it is most of the hook's RSS.
+   {fmt(ratio(stop[('nolv', 1)], stop[('floor', 1)]))}x: same code), and it is
+   {fmt((su['ours'][2] or 0) - (su['nolv'][2] or 0), 1)} MiB of the hook's peak RSS.
    *Fix (helper/meson.build, main.c):* build the hook as its own executable
    (`virt-firewalld-hook` in libexecdir, a `main()` that only dispatches to
    `vfw_hook_qemu`/`vfw_hook_network`, as `bench/hook-nolibvirt.c` does), linked against
@@ -380,7 +388,15 @@ w(f"""1. **Process start-up: the hook links libvirt.** `/usr/bin/virt-firewalld`
    the `qemu.d/virt-firewalld` and `network.d/virt-firewalld` symlinks point to it instead of
    `bindir/virt-firewalld`. Cleaner still: move virt.c and cli-*.c out of `vfw-core` into a
    `vfw-cli` static library that only the CLI executable links.
-2. **O(N^2) list edit in `vfw_firewalld_policy_edit()` (helper/firewalld.c).** For every rule
+2. **firewall-cmd at 1 forward:** the script's guest start took {fmt(start[('fwcmd', 1)], 0)} ms
+   (4 `firewall-cmd` runs of ~{fmt((start[('fwcmd', 1)] or 0) / 4, 0)} ms: Python start-up plus the same
+   read-modify-write in firewalld). Even the floor is only
+   {fmt(ratio(start[('fwcmd', 1)], start[('floor', 1)]))}x faster than that, so 10x at 1 forward is out of
+   reach for any client that must update 2 policies in runtime and permanent config (ours:
+   {fmt(sp[0][1])}x; without libvirt {fmt(ratio(start[('fwcmd', 1)], start[('nolv', 1)]))}x). From 10
+   forwards on, where the script pays 4 runs per forward, ours is {fmt(sp[1][1], 0)}x faster
+   (100 forwards: {fmt(sp[2][1], 0)}x{', extrapolated' if sp[2][2] else ''}).
+3. **O(N^2) list edit in `vfw_firewalld_policy_edit()` (helper/firewalld.c).** For every rule
    already in the policy it calls `strv_has(wanted, ...)` (a linear scan of the list being
    built), and `strv_has(remove, ...)`: N^2/2 string comparisons per place, 4 places per apply
    or removal. In callgrind of one prepare at 1,000 forwards, `vfw_firewalld_policy_edit` is
@@ -390,7 +406,7 @@ w(f"""1. **Process start-up: the hook links libvirt.** `/usr/bin/virt-firewalld`
    *Fix:* put `wanted` and `remove` in `GHashTable` sets (`g_str_hash`/`g_str_equal`, keys
    borrowed from `current` and `add`), keep the `GPtrArray` only for order: O(N).
    `rich_rules_minus()` in apply.c has the same nested loop (plan x record), smaller.
-3. **Every apply parses every guest's record (`check_conflicts()` -> `vfw_state_list_guests()`,
+4. **Every apply parses every guest's record (`check_conflicts()` -> `vfw_state_list_guests()`,
    helper/apply.c, state.c):** {fmt(pct(hook_cg, 'vfw_state_list_guests'), 1)}% of a prepare at
    1,000 forwards (10 records of 100 rules), growing with all forwards on the host. `read_rule()`
    also builds each rule's rich rule text with `vfw_rule_new()` only to free it and use the stored
@@ -398,7 +414,7 @@ w(f"""1. **Process start-up: the hook links libvirt.** `/usr/bin/virt-firewalld`
    `rich_rule` from the record directly); for conflicts, read only each record's `spec`/`family`
    keys (or keep one index file of host ports -> guest in the state directory, rewritten under
    the lock with the record).
-4. **firewalld itself dominates at scale, for every client.** Policies have no per-item D-Bus
+5. **firewalld itself dominates at scale, for every client.** Policies have no per-item D-Bus
    methods in firewalld 1.3, so each change sends and re-checks the whole list: at 1,000
    forwards present, one prepare's runtime `setPolicySettings` took {fwc('ours-1000', 'setPolicySettings')} ms
    and the permanent `update` {fwc('ours-1000', 'update')} ms inside firewalld (`getPolicySettings`
@@ -413,29 +429,36 @@ w(f"""1. **Process start-up: the hook links libvirt.** `/usr/bin/virt-firewalld`
    i.e. 4 read-modify-writes per guest; an option to skip `virtfw-host` (hosts that never reach
    their own published ports) would halve both the hook's firewalld time and the rules a
    reload must rebuild.
-5. **Reload:** `firewall-cmd --reload` alone took {fmt(med(vals('reload', 'reload', 0, 'cmd_us', 1000)), 0)} ms
+6. **Reload:** `firewall-cmd --reload` alone took {fmt(med(vals('reload', 'reload', 0, 'cmd_us', 1000)), 0)} ms
    here with none of our rules and {fmt(med(vals('reload', 'reload', 1000, 'cmd_us', 1000)), 0)} ms with
    1,000 forwards (2,000 rich rules); every forward answered
    {fmt((med(vals('reload', 'reload', 1000, 'all_live_ms')) or 0) - (med(vals('reload', 'reload', 1000, 'cmd_us', 1000)) or 0), 0)} ms
-   (median) after the command returned. Our forwards live in the permanent config, so they come
+   (median) after the command returned; one probe sweep of all 1,000 ports while everything
+   answered (before the reloads) took {fmt(med(vals('reload', 'probe', 1000, 'sweep_ms')), 0)} ms{"; so, as far as probing can tell, they are live when the reload returns" if (med(vals('reload', 'reload', 1000, 'all_live_ms')) or 0) - (med(vals('reload', 'reload', 1000, 'cmd_us', 1000)) or 0) <= 1.5 * (med(vals('reload', 'probe', 1000, 'sweep_ms')) or 0) + 100 else ""}. Our forwards live in the permanent config, so they come
    back within the reload itself and no code of ours runs; the time is firewalld's own rebuild
    of its whole ruleset, which this loaded machine makes slow (the reference measurement on a
    quieter machine: 0.69 s with 1,000 forward-ports, 0.2-0.5 s with none). Nothing in helper/
-   can make it faster except fewer rules (point 4).
-6. **status** over 1,000 forwards: {fmt(med(vals('cli', 'status', 1000, 'wall_us', 1000)), 0)} ms wall,
-   {fmt(med(vals('cli', 'status', 1000, 'cpu_ms')), 0)} ms CPU; of that, process start-up with libvirt
-   is {fmt(su['version'][0], 0)} ms (`virt-firewalld version`), and callgrind attributes
-   {fmt(pct(status_cg, '_dl_relocate_object'), 1)}% of status's instructions to relocation. Its peak
-   RSS ({fmt(med(vals('cli', 'status', 1000, 'rss_kib', 1024)), 1)} MiB) is mostly libvirt's client
-   library and its dependencies: doing nothing, the binary already peaks at
-   {fmt(su['version'][2], 1)} MiB. status must ask libvirt which guests run, so < 8 MiB needs either
-   libvirt loaded only by the verbs that use it (`dlopen`, or the `vfw-cli` split of point 1,
-   which at least keeps it out of the hook) or reading the running domains from libvirt's status
-   files (`/run/libvirt/qemu/*.xml`, as the hook already does for networks).
-7. **sync** over 1,000 forwards: {fmt(med(vals('cli', 'sync', 1000, 'wall_us', 1000)), 0)} ms, because
+   can make it faster except fewer rules (point 5).
+7. **status** over 1,000 forwards: {fmt(med(vals('cli', 'status', 1000, 'wall_us', 1000)), 0)} ms wall,
+   {fmt(med(vals('cli', 'status', 1000, 'cpu_ms')), 0)} ms CPU; process start-up with libvirt alone is
+   {fmt(su['version'][0], 0)} ms (`virt-firewalld version`). Its CPU (callgrind, 1,000 forwards in
+   10 records): reading our records {fmt(pct(status_cg, 'vfw_state_list_guests'), 1)}%, of which the
+   ledger's copies {fmt(pct(status_cg, 'vfw_state_list_ledger'), 1)}%: `list_recorded()` (cli-sync.c)
+   parses every record twice, from /run and from the ledger, then drops the ledger copies it
+   already has; `vfw_rule_new()` (re-formatting each stored rule's rich rule only to free it in
+   `read_rule()`) {fmt(pct(status_cg, 'vfw_rule_new'), 1)}%; the dynamic loader's relocation
+   {fmt(pct(status_cg, '_dl_relocate_object'), 1)}%. *Fix:* list the ledger's file names and parse only
+   the records /run does not have (`vfw_state_list_ledger()` taking a skip set), and point 4's
+   `read_rule()` change. Its peak RSS ({fmt(med(vals('cli', 'status', 1000, 'rss_kib', 1024)), 1)} MiB) is
+   mostly libvirt's client library and its dependencies: doing nothing, the binary already
+   peaks at {fmt(su['version'][2], 1)} MiB. status must ask libvirt which guests run, so < 8 MiB
+   needs libvirt loaded only where used and ideally not at all here: reading the running
+   domains from libvirt's status files (`/run/libvirt/qemu/*.xml`, as the hook already does
+   for networks) would drop it from status.
+8. **sync** over 1,000 forwards: {fmt(med(vals('cli', 'sync', 1000, 'wall_us', 1000)), 0)} ms, because
    `vfw_cli_sync()` calls `vfw_apply_guest()` per running guest and each re-reads all 4 lists
    from firewalld (40 `getPolicySettings`/`getSettings` of 1,000-entry lists for 10 guests,
-   each also paying point 2). *Fix:* read the 4 lists once per sync, compute every guest's
+   each also paying point 3). *Fix:* read the 4 lists once per sync, compute every guest's
    additions/removals against them, and write each place at most once.
 """)
 

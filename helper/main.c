@@ -8,15 +8,13 @@
  */
 #include "vfw-build-config.h"
 
-#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "hook.h"
+#include "hook-run.h"
 #include "vfw-error.h"
 
 #define EXIT_USAGE 2
@@ -28,35 +26,13 @@ typedef struct {
 } Verb;
 
 static gboolean
-run_hook(VfwContext *ctx, const char *kind, const char *const *args, GPtrArray *warnings,
-         GError **error)
-{
-    int devnull;
-
-    /* libvirt reads a hook's stdout as the new domain XML for migrate/restore: keep it
-     * empty whatever happens below. */
-    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (devnull >= 0) {
-        dup2(devnull, STDOUT_FILENO);
-        close(devnull);
-    }
-    if (strcmp(kind, "qemu") == 0)
-        return vfw_hook_qemu(ctx, args, STDIN_FILENO, warnings, error);
-    if (strcmp(kind, "network") == 0)
-        return vfw_hook_network(ctx, args, STDIN_FILENO, warnings, error);
-    g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "unknown hook kind '%s' (qemu or network)",
-                kind);
-    return FALSE;
-}
-
-static gboolean
 verb_hook(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
 {
     if (argc < 2) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "hook: expected qemu|network ARGS...");
         return FALSE;
     }
-    return run_hook(ctx, argv[1], (const char *const *)argv + 2, warnings, error);
+    return vfw_run_hook(ctx, argv[1], (const char *const *)argv + 2, warnings, error);
 }
 
 static gboolean
@@ -79,20 +55,6 @@ static const Verb verbs[] = {
     { "version", "version", verb_version },
 };
 
-/* libvirt runs hooks/qemu.d/NAME and hooks/network.d/NAME: the directory says which. */
-static const char *
-hook_kind_from_argv0(const char *argv0)
-{
-    g_autofree char *dir = g_path_get_dirname(argv0);
-    g_autofree char *base = g_path_get_basename(dir);
-
-    if (strcmp(base, "qemu.d") == 0)
-        return "qemu";
-    if (strcmp(base, "network.d") == 0)
-        return "network";
-    return NULL;
-}
-
 static void
 print_usage(FILE *out)
 {
@@ -100,29 +62,6 @@ print_usage(FILE *out)
                  "Verbs:\n");
     for (guint i = 0; i < G_N_ELEMENTS(verbs); i++)
         fprintf(out, "  %s\n", verbs[i].usage);
-}
-
-/* One message, one line: control characters a guest or file name may carry are shown
- * escaped, so that nobody can forge or split lines in libvirt's log or the journal. */
-static void
-print_line(const char *prefix, const char *message)
-{
-    g_autoptr(GString) line = g_string_new(prefix);
-
-    for (const unsigned char *p = (const unsigned char *)message; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            g_string_append_printf(line, "\\x%02x", *p);
-        else
-            g_string_append_c(line, (char)*p);
-    }
-    fprintf(stderr, "%s\n", line->str);
-}
-
-static void
-print_warnings(GPtrArray *warnings)
-{
-    for (guint i = 0; i < warnings->len; i++)
-        print_line("virt-firewalld: warning: ", g_ptr_array_index(warnings, i));
 }
 
 static int
@@ -146,14 +85,9 @@ main(int argc, char **argv)
     setlocale(LC_ALL, "");
     vfw_context_init(&ctx);
 
-    kind = hook_kind_from_argv0(argv[0]);
-    if (kind) {
-        ok = run_hook(&ctx, kind, (const char *const *)argv + 1, warnings, &error);
-        print_warnings(warnings);
-        if (!ok)
-            print_line("virt-firewalld: ", error->message);
-        return ok ? EXIT_SUCCESS : EXIT_FAILURE;
-    }
+    kind = vfw_hook_kind_from_argv0(argv[0]);
+    if (kind)
+        return vfw_hook_main(kind, argv + 1);
 
     for (; i < argc && g_str_has_prefix(argv[i], "--"); i++) {
         if (strcmp(argv[i], "--config-dir") == 0 && i + 1 < argc) {
@@ -180,9 +114,9 @@ main(int argc, char **argv)
     for (guint v = 0; v < G_N_ELEMENTS(verbs); v++) {
         if (strcmp(argv[i], verbs[v].name) == 0) {
             ok = verbs[v].run(&ctx, argc - i, argv + i, warnings, &error);
-            print_warnings(warnings);
+            vfw_print_warnings(warnings);
             if (!ok)
-                print_line("virt-firewalld: ", error->message);
+                vfw_print_line("virt-firewalld: ", error->message);
             return ok ? EXIT_SUCCESS : exit_code_for(error);
         }
     }
