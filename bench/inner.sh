@@ -19,6 +19,10 @@ BUDGET=${BENCH_BUDGET:-600}
 HOOK=/etc/libvirt/hooks/qemu.d/virt-firewalld
 FLOOR=$BENCH_BIN/floor-client
 NOLV=$BENCH_BIN/hook-nolibvirt # prototype of the proposed fix: the hook without libvirt
+# the prototype is measured only while the installed hook still links libvirt
+HOOK_BIN=$(readlink -f "$HOOK")
+PROTO=0
+ldd "$HOOK_BIN" | grep -q libvirt && PROTO=1
 NETPROBE=$BENCH_BIN/netprobe
 FWCMD=$BENCH_SRC/fwcmd-hook.sh
 RULES=$SB/bench-rules # one file per guest: its rich rules, for floor-client and fwcmd-hook
@@ -132,7 +136,10 @@ meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta ns_prefix "$SB_NS_PREFIX"
 meta trials "$T"
 meta fwcmd_trials "$TF"
-meta libs_ours "$(ldd /usr/bin/virt-firewalld | wc -l)"
+meta hook_binary "$HOOK_BIN"
+meta hook_links_libvirt "$PROTO"
+meta libs_ours "$(ldd "$HOOK_BIN" | wc -l)"
+meta libs_cli "$(ldd /usr/bin/virt-firewalld | wc -l)"
 meta libs_nolv "$(ldd "$NOLV" | wc -l)"
 meta libs_floor "$(ldd "$FLOOR" | wc -l)"
 
@@ -153,7 +160,9 @@ bench_guest lat100 52:54:00:cc:00:03 $PFX.40 10201 100 80 lat.conf
 bench_guest probe1 52:54:00:cc:00:04 $PFX.40 30001 1 80 lat.conf
 
 # sanity: every method publishes exactly the same texts, in all 4 places, and they answer
-for m in ours nolv floor; do
+METHODS="ours floor"
+[ $PROTO = 1 ] && METHODS="ours nolv floor"
+for m in $METHODS; do
     invoke $m lat10 prepare begin
     tap_is "$m publishes the same 10 rich rules in both policies, runtime and permanent" \
         "$(firewall-cmd --policy=virtfw-host --list-rich-rules | sort) $(firewall-cmd --permanent --policy=virtfw-forward --list-rich-rules | sort)" \
@@ -175,7 +184,7 @@ for n in 1 10 100; do
     [ $n = 100 ] && tn=$T100
     for ((i = 1; i <= tn; i++)); do
         trial lat ours "lat$n" "$n"
-        [ $n != 100 ] || [ $i = 1 ] && trial lat nolv "lat$n" "$n"
+        [ $PROTO = 1 ] && { [ $n != 100 ] || [ $i = 1 ]; } && trial lat nolv "lat$n" "$n"
         trial lat floor "lat$n" "$n"
     done
 done
@@ -203,7 +212,7 @@ scale_point() {
     say "4. scale: $level forwards present ($(live_count) live): $t/$tn/$t/$tf trials"
     for ((i = 1; i <= t; i++)); do
         trial scale ours probe1 "$level"
-        [ $i -le $tn ] && trial scale nolv probe1 "$level"
+        [ $PROTO = 1 ] && [ $i -le $tn ] && trial scale nolv probe1 "$level"
         trial scale floor probe1 "$level"
     done
     for ((i = 1; i <= tf; i++)); do trial scale fwcmd probe1 "$level"; done
@@ -351,7 +360,7 @@ tap_is "still 1000 forwards live after sync" "$(live_count)" 1000
 for ((i = 1; i <= T; i++)); do
     cli_run startup "virt-firewalld version" 0 virt-firewalld version
     cli_run startup "hook (ours), operation 'started'" 0 env -i "$HOOK" d01 started begin -
-    cli_run startup "hook without libvirt (prototype), 'started'" 0 env -i "$NOLV" d01 started begin -
+    [ $PROTO = 1 ] && cli_run startup "hook without libvirt (prototype), 'started'" 0 env -i "$NOLV" d01 started begin -
     cli_run startup "floor-client, 'started'" 0 env -i "$FLOOR" "$RULES" d01 started begin -
 done </dev/null
 scale_point 1000
@@ -379,12 +388,12 @@ profile_calls() { # METHOD: one prepare of probe1 under dbus-monitor and GNU tim
     invoke "$m" probe1 stopped end
 }
 say "profile: D-Bus calls, CPU and RSS of one prepare at 1000 forwards present"
-for m in ours nolv floor; do profile_calls $m; done
+for m in $METHODS; do profile_calls $m; done
 if ! over_budget; then
     say "profile: callgrind of our hook's prepare and of status, 1000 forwards present"
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
         valgrind --tool=callgrind --callgrind-out-file="$SB/bench-callgrind.out" \
-        /usr/bin/virt-firewalld hook qemu probe1 prepare begin - <"$SB/bench-xml-probe1" \
+        "$HOOK" probe1 prepare begin - <"$SB/bench-xml-probe1" \
         >/dev/null 2>"$SB/bench-valgrind.err"
     callgrind_annotate --inclusive=yes "$SB/bench-callgrind.out" 2>/dev/null | head -60 \
         >"$BENCH_OUT/profile-callgrind-hook-1000.txt"

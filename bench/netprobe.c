@@ -177,8 +177,8 @@ main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "serve") == 0)
         return serve(atoi(argv[2]), argv[3]);
     if (argc >= 6 && strcmp(argv[1], "wait") == 0)
-        return wait_ports(argv[2], strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10),
-                          argc - 5, argv + 5);
+        return wait_ports(argv[2], strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10), argc - 5,
+                          argv + 5);
     fprintf(stderr, "usage: netprobe serve PORT TEXT | wait HOST T0_NS DEADLINE_MS LO-HI...\n");
     return 2;
 }

@@ -84,8 +84,8 @@ sb_time t_install dpkg -i "$DEB" >"$SB/dpkg-install.log" 2>&1 </dev/null
 rc=$?
 tap_is "dpkg -i installs the package (${t_install} ms)" "$rc" 0 || tap_diag "$(cat "$SB/dpkg-install.log")"
 tap_is "dpkg's database (in the sandbox) has it installed" "$(pkg_installed_version)" "$V1 installed"
-tap_is "the qemu hook link points to the binary" \
-    "$(readlink -f /etc/libvirt/hooks/qemu.d/virt-firewalld)" /usr/bin/virt-firewalld
+tap_is "the qemu hook link points to the hook binary" \
+    "$(readlink -f /etc/libvirt/hooks/qemu.d/virt-firewalld)" /usr/libexec/virt-firewalld-hook
 tap_like "the installed binary runs" "$(virt-firewalld version 2>&1)" "${V1%-*}"
 tap_ok "the state directory exists (postinst ran systemd-tmpfiles)" test -d /run/virt-firewalld
 
