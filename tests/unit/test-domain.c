@@ -14,17 +14,7 @@
 #include "domain.h"
 #include "vfw-error.h"
 #include "xml.h"
-
-#define assert_contains(hay, needle)                                                               \
-    G_STMT_START                                                                                   \
-    {                                                                                              \
-        const char *h_ = (hay), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) {                                                              \
-            g_autofree char *m_ = g_strdup_printf("'%s' does not contain '%s'", h_, n_);           \
-            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m_);                  \
-        }                                                                                          \
-    }                                                                                              \
-    G_STMT_END
+#include "vfw-test.h"
 
 #define UUID_A "6f9a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 

@@ -7,17 +7,7 @@
 
 #include "network.h"
 #include "vfw-error.h"
-
-#define assert_contains(hay, needle)                                                               \
-    G_STMT_START                                                                                   \
-    {                                                                                              \
-        const char *h_ = (hay), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) {                                                              \
-            g_autofree char *m_ = g_strdup_printf("'%s' does not contain '%s'", h_, n_);           \
-            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m_);                  \
-        }                                                                                          \
-    }                                                                                              \
-    G_STMT_END
+#include "vfw-test.h"
 
 static VfwNetwork *
 load_fixture(const char *name)

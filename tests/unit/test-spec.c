@@ -8,25 +8,7 @@
 
 #include "spec.h"
 #include "vfw-error.h"
-
-#define assert_contains(hay, needle)                                                               \
-    G_STMT_START                                                                                   \
-    {                                                                                              \
-        const char *h_ = (hay), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) {                                                              \
-            g_autofree char *m_ = g_strdup_printf("'%s' does not contain '%s'", h_, n_);           \
-            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m_);                  \
-        }                                                                                          \
-    }                                                                                              \
-    G_STMT_END
-
-/* Error lines end up on one line of stderr or the journal: no control characters. */
-static void
-assert_printable(const char *message)
-{
-    for (const char *p = message; *p; p++)
-        g_assert_false(g_ascii_iscntrl(*p));
-}
+#include "vfw-test.h"
 
 typedef struct {
     const char *text;

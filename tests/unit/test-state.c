@@ -14,40 +14,10 @@
 
 #include "state.h"
 #include "vfw-error.h"
-
-#define assert_contains(hay, needle)                                                               \
-    G_STMT_START                                                                                   \
-    {                                                                                              \
-        const char *h_ = (hay), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) {                                                              \
-            g_autofree char *m_ = g_strdup_printf("'%s' does not contain '%s'", h_, n_);           \
-            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m_);                  \
-        }                                                                                          \
-    }                                                                                              \
-    G_STMT_END
+#include "vfw-test.h"
 
 #define UUID_A "6f9a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 #define UUID_B "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b"
-
-static void
-rm_rf(const char *path)
-{
-    struct stat st;
-
-    if (lstat(path, &st) < 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
-        while (dir && (name = g_dir_read_name(dir))) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            rm_rf(child);
-        }
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
-}
 
 typedef struct {
     char *tmp;  /* scratch directory */
