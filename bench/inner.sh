@@ -178,7 +178,9 @@ done
 # trial at 10, 100 only with BENCH_FULL=1 (else extrapolated in the report)
 T100=$((T < 3 ? T : 3))
 meta trials_100 "$T100"
-say "1. hook latency: {1,10} forwards x $T trials, 100 x $T100; ours, nolv, floor"
+say "1. hook latency: {1,10} forwards x $T trials, 100 x $T100; $METHODS"
+loadmark() { meta "load_$1" "$(cut -d' ' -f1 /proc/loadavg)"; } # 1-min load when a part starts
+loadmark hook_latency
 for n in 1 10 100; do
     tn=$T
     [ $n = 100 ] && tn=$T100
@@ -332,10 +334,12 @@ for i in $(seq 2 10); do
     create_domain "$i" || tap_bail "virsh create d$i: $(tail -n 3 "$SB/libvirtd.log")"
 done
 tap_is "1000 forwards live, 10 guests recorded" "$(live_count) $(ls /run/virt-firewalld/guests | wc -l)" "1000 10"
+loadmark reload_1000
 reload_point 1000 20000-20999
 tap_is "still 1000 forwards live after reloads and restarts" "$(live_count)" 1000
 
 # ---------------------------------------------------------------- 3. status and sync
+loadmark status_sync
 say "3. status and sync over 1000 forwards of 10 running domains: $T runs each"
 status_rows() { virt-firewalld status 2>/dev/null | grep -cw ok; }
 tap_is "status: 1000 rows 'ok'" "$(status_rows)" 1000
@@ -408,6 +412,7 @@ fi
 # 4000 more forwards: guests b1..b4 (1000 each, ports 40000-43999, on fake guests f01-f04),
 # seeded as above, then recorded by our hook (prepare)
 say "4. scale: seeding 4000 more forwards, then our hook for b1..b4"
+loadmark scale_5000
 for i in 1 2 3 4; do
     bench_guest "b$i" "$(printf '52:54:00:cc:02:%02x' "$i")" "$PFX.$((50 + i))" $((40000 + (i - 1) * 1000)) 1000 same bulk.conf
 done
