@@ -307,11 +307,13 @@ vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy, gboolean pe
  * Removes the rich rules in @remove from @policy and adds those in @add that are missing,
  * in one read-modify-write of the runtime or permanent configuration. Rules already
  * present or already gone are fine (idempotent); nothing is written when nothing changes.
+ * On success, copies of the rules this call really added and removed are appended to
+ * @added and @removed (each may be NULL): exactly what an undo must take back.
  * The caller holds the host-wide lock.
  */
 gboolean
 vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent, GPtrArray *add,
-                          GPtrArray *remove, GError **error)
+                          GPtrArray *remove, GPtrArray *added, GPtrArray *removed, GError **error)
 {
     g_autoptr(VfwDBusFirewallD1ConfigPolicy) proxy = NULL;
     g_autoptr(GVariant) settings = NULL;
@@ -321,6 +323,9 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
      * nested scans made this quadratic (bench/results: 58% of a hook run at 1,000). */
     g_autoptr(GHashTable) wanted_set = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) remove_set = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) gone_set = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) gone = g_ptr_array_new();  /* borrowed from current */
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new(); /* borrowed from add */
     g_autoptr(GError) local_error = NULL;
     GVariantBuilder builder;
     gboolean changed = FALSE;
@@ -333,18 +338,27 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
     for (guint i = 0; remove && i < remove->len; i++)
         g_hash_table_add(remove_set, g_ptr_array_index(remove, i));
     for (guint i = 0; current[i]; i++) {
-        if (g_hash_table_contains(remove_set, current[i]) ||
-            !g_hash_table_add(wanted_set, current[i])) {
-            changed = TRUE; /* removed, or a duplicate firewalld kept */
-            continue;
+        if (g_hash_table_contains(remove_set, current[i])) {
+            if (g_hash_table_add(gone_set, current[i]))
+                g_ptr_array_add(gone, current[i]);
+            changed = TRUE;
+        } else if (!g_hash_table_add(wanted_set, current[i])) {
+            changed = TRUE; /* a duplicate firewalld kept */
+        } else {
+            g_ptr_array_add(wanted, current[i]);
         }
-        g_ptr_array_add(wanted, current[i]);
     }
     for (guint i = 0; add && i < add->len; i++) {
-        if (g_hash_table_add(wanted_set, g_ptr_array_index(add, i))) {
-            g_ptr_array_add(wanted, g_ptr_array_index(add, i));
-            changed = TRUE;
-        }
+        char *rule = g_ptr_array_index(add, i);
+        if (!g_hash_table_add(wanted_set, rule))
+            continue;
+        g_ptr_array_add(wanted, rule);
+        changed = TRUE;
+        /* in both lists: it stays, as it was */
+        if (!g_hash_table_contains(gone_set, rule))
+            g_ptr_array_add(fresh, rule);
+        else
+            g_ptr_array_remove(gone, rule);
     }
     if (!changed)
         return TRUE;
@@ -362,6 +376,10 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
         map_error(fw, error, local_error, policy);
         return FALSE;
     }
+    for (guint i = 0; added && i < fresh->len; i++)
+        g_ptr_array_add(added, g_strdup(g_ptr_array_index(fresh, i)));
+    for (guint i = 0; removed && i < gone->len; i++)
+        g_ptr_array_add(removed, g_strdup(g_ptr_array_index(gone, i)));
     return TRUE;
 }
 
@@ -466,27 +484,40 @@ vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *i
     return set_interface(fw, zone, iface, permanent, FALSE, error);
 }
 
+#define PLACES 4 /* 2 policies x (runtime, permanent) */
+
 /**
  * vfw_firewalld_edit_everywhere:
  * Applies @add/@remove (rich rule texts) to both of our forward policies, runtime and
- * permanent: the 4 places every published forward lives in. On failure undoes the places
- * already changed, so that firewalld is left as it was. The caller holds the lock.
+ * permanent: the 4 places every published forward lives in. On failure undoes, in the
+ * places already changed, exactly what this call changed there (a rule that was present
+ * before stays; one it removed comes back), so that firewalld is left as it was. The
+ * caller holds the lock.
  */
 gboolean
 vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove, GError **error)
 {
     static const char *const policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
-    guint done = 0;
+    GPtrArray *added[PLACES] = { NULL };
+    GPtrArray *removed[PLACES] = { NULL };
+    gboolean ok = TRUE;
+    guint p;
 
     if (add->len == 0 && remove->len == 0)
         return TRUE;
-    for (; done < 4; done++) {
-        if (!vfw_firewalld_policy_edit(fw, policies[done / 2], done % 2, add, remove, error))
-            break;
+    for (p = 0; p < PLACES && ok; p++) {
+        added[p] = g_ptr_array_new_with_free_func(g_free);
+        removed[p] = g_ptr_array_new_with_free_func(g_free);
+        ok = vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, add, remove, added[p],
+                                       removed[p], error);
     }
-    if (done == 4)
-        return TRUE;
-    while (done-- > 0)
-        vfw_firewalld_policy_edit(fw, policies[done / 2], done % 2, remove, add, NULL);
-    return FALSE;
+    /* newest first; the place that failed changed nothing, its lists are empty */
+    while (p-- > 0) {
+        if (!ok && (added[p]->len > 0 || removed[p]->len > 0))
+            vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, removed[p], added[p], NULL, NULL,
+                                      NULL);
+        g_ptr_array_unref(added[p]);
+        g_ptr_array_unref(removed[p]);
+    }
+    return ok;
 }

@@ -20,7 +20,8 @@ GStrv vfw_firewalld_active_policies(VfwFirewalld *fw, GError **error);
 gboolean vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy, gboolean permanent,
                                         GStrv *rules, GError **error);
 gboolean vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent,
-                                   GPtrArray *add, GPtrArray *remove, GError **error);
+                                   GPtrArray *add, GPtrArray *remove, GPtrArray *added,
+                                   GPtrArray *removed, GError **error);
 gboolean vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove,
                                        GError **error);
 gboolean vfw_firewalld_zone_of_interface(VfwFirewalld *fw, const char *iface, gboolean permanent,
