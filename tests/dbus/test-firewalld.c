@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * firewalld.c and the hook's transaction against a fake firewalld on a private GTestDBus
+ * bus: the error paths a real daemon will not produce on demand. firewalld refusing the
+ * third of four writes must leave all four places exactly as they were (order included)
+ * and the guest's record as it was; a firewalld that never answers must cost one D-Bus
+ * timeout and leave a pending record; firewalld's "already done" answers are success;
+ * firewalld's own words reach the error line without D-Bus noise.
+ *
+ * The real flow (real firewalld, libvirtd and packets) is the integration suite's.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../unit/vfw-test.h"
+#include "fake-firewalld.h"
+#include "firewalld.h"
+#include "hook.h"
+#include "state.h"
+#include "vfw-error.h"
+
+#define RULE_ADMIN "rule family=\"ipv4\" source address=\"203.0.113.9\" accept"
+#define RULE_R                                                                                     \
+    "rule family=\"ipv4\" forward-port port=\"8080\" protocol=\"tcp\" to-port=\"80\" "             \
+    "to-addr=\"192.168.100.10\""
+#define RULE_S                                                                                     \
+    "rule family=\"ipv4\" forward-port port=\"8081\" protocol=\"tcp\" to-port=\"81\" "             \
+    "to-addr=\"192.168.100.10\""
+#define RULE_T                                                                                     \
+    "rule family=\"ipv4\" forward-port port=\"8082\" protocol=\"tcp\" to-port=\"82\" "             \
+    "to-addr=\"192.168.100.10\""
+
+static const char *place_name[FAKE_PLACES] = {
+    "virtfw-forward runtime",
+    "virtfw-forward permanent",
+    "virtfw-host runtime",
+    "virtfw-host permanent",
+};
+
+static GTestDBus *test_bus;
+
+typedef struct {
+    FakeFirewalld *fake;
+    GDBusConnection *client;
+} Fixture;
+
+static GDBusConnection *
+connect_client(void)
+{
+    g_autoptr(GError) error = NULL;
+    GDBusConnection *conn =
+        g_dbus_connection_new_for_address_sync(g_test_dbus_get_bus_address(test_bus),
+                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                               NULL, NULL, &error);
+
+    g_assert_no_error(error);
+    return conn;
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    fx->fake = fake_firewalld_start(g_test_dbus_get_bus_address(test_bus), &error);
+    g_assert_no_error(error);
+    fx->client = connect_client();
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+    g_dbus_connection_close_sync(fx->client, NULL, NULL);
+    g_clear_object(&fx->client);
+    g_clear_pointer(&fx->fake, fake_firewalld_stop);
+}
+
+static GPtrArray *
+rules(const char *first, ...)
+{
+    GPtrArray *out = g_ptr_array_new();
+    va_list ap;
+
+    va_start(ap, first);
+    for (const char *r = first; r; r = va_arg(ap, const char *))
+        g_ptr_array_add(out, (gpointer)r);
+    va_end(ap);
+    return out;
+}
+
+static void
+assert_place(FakeFirewalld *fake, guint place, const char *const *expected)
+{
+    g_auto(GStrv) got = fake_firewalld_get_rules(fake, place);
+    g_autofree char *got_s = g_strjoinv(" | ", got);
+    g_autofree char *want_s = g_strjoinv(" | ", (char **)expected);
+
+    if (g_strcmp0(got_s, want_s) != 0) {
+        g_autofree char *m =
+            g_strdup_printf("%s: [%s], expected [%s]", place_name[place], got_s, want_s);
+        g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, m);
+    }
+}
+
+static void
+assert_everywhere(FakeFirewalld *fake, const char *const *expected)
+{
+    for (guint p = 0; p < FAKE_PLACES; p++)
+        assert_place(fake, p, expected);
+}
+
+static void
+set_everywhere(FakeFirewalld *fake, const char *const *list)
+{
+    for (guint p = 0; p < FAKE_PLACES; p++)
+        fake_firewalld_set_rules(fake, p, list);
+}
+
+/* ------------------------------------------------------------------ firewalld.c */
+
+static void
+test_absent(void)
+{
+    g_autoptr(GDBusConnection) client = connect_client();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(client, 500, &error);
+
+    g_assert_null(fw);
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT);
+    assert_contains(error->message, "firewalld is not running");
+    g_dbus_connection_close_sync(client, NULL, NULL);
+}
+
+static void
+test_version(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 2000, &error);
+    g_autofree char *version = NULL;
+    g_auto(GStrv) active = NULL;
+
+    g_assert_no_error(error);
+    version = vfw_firewalld_get_version(fw, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(version, ==, "1.3.3");
+    active = vfw_firewalld_active_policies(fw, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_strv_contains((const char *const *)active, VFW_POLICY_FORWARD));
+    g_assert_true(g_strv_contains((const char *const *)active, VFW_POLICY_HOST));
+}
+
+/* Adding twice writes once; removing what is gone writes nothing; the admin's own rule
+ * stays first and untouched throughout. */
+static void
+test_edit_idempotent(Fixture *fx, gconstpointer data)
+{
+    static const char *const admin[] = { RULE_ADMIN, NULL };
+    static const char *const both[] = { RULE_ADMIN, RULE_R, RULE_S, NULL };
+    static const char *const one[] = { RULE_ADMIN, RULE_S, NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 2000, &error);
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    g_autoptr(GPtrArray) add = rules(RULE_R, RULE_S, NULL);
+    g_autoptr(GPtrArray) drop = rules(RULE_R, NULL);
+    guint writes;
+
+    g_assert_no_error(error);
+    set_everywhere(fx->fake, admin);
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, add, none, &error));
+    g_assert_no_error(error);
+    assert_everywhere(fx->fake, both);
+    g_assert_cmpuint(fake_firewalld_writes(fx->fake), ==, 4);
+
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, add, none, &error));
+    g_assert_cmpuint(fake_firewalld_writes(fx->fake), ==, 4);
+    assert_everywhere(fx->fake, both);
+
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, drop, &error));
+    assert_everywhere(fx->fake, one);
+    writes = fake_firewalld_writes(fx->fake);
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, drop, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(fake_firewalld_writes(fx->fake), ==, writes);
+    assert_everywhere(fx->fake, one);
+}
+
+/* Where the transaction breaks: which call, about which policy, refused or unanswered. */
+typedef struct {
+    const char *method;
+    const char *policy;
+    gboolean hang;
+    guint places_written; /* before the failing call */
+} Breakpoint;
+
+static const Breakpoint breakpoints[] = {
+    { "getPolicySettings", VFW_POLICY_FORWARD, FALSE, 0 },
+    { "setPolicySettings", VFW_POLICY_FORWARD, FALSE, 0 },
+    { "update", VFW_POLICY_FORWARD, FALSE, 1 },
+    { "setPolicySettings", VFW_POLICY_HOST, FALSE, 2 },
+    { "update", VFW_POLICY_HOST, FALSE, 3 },
+    { "update", VFW_POLICY_HOST, TRUE, 3 },
+    { "getPolicyByName", VFW_POLICY_HOST, FALSE, 2 },
+};
+
+/* A guest already has R; its configuration now adds S and drops T. Whichever write breaks,
+ * every place ends exactly as it was: R kept (it was there before), T back in its place,
+ * S nowhere. */
+static void
+test_edit_rollback(Fixture *fx, gconstpointer data)
+{
+    static const char *const before[] = { RULE_ADMIN, RULE_R, RULE_T, NULL };
+    const Breakpoint *bp = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 300, &error);
+    g_autoptr(GPtrArray) add = rules(RULE_R, RULE_S, NULL);
+    g_autoptr(GPtrArray) drop = rules(RULE_T, NULL);
+
+    g_assert_no_error(error);
+    set_everywhere(fx->fake, before);
+    if (bp->hang)
+        fake_firewalld_hang(fx->fake, bp->method, bp->policy);
+    else
+        fake_firewalld_fail(fx->fake, bp->method, bp->policy, "INVALID_RULE: refused by test");
+
+    g_assert_false(vfw_firewalld_edit_everywhere(fw, add, drop, &error));
+    g_assert_cmpuint(fake_firewalld_writes(fx->fake), >=, bp->places_written);
+    if (bp->hang) {
+        g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT);
+        assert_contains(error->message, "did not answer within 300 ms");
+    } else {
+        g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+        assert_contains(error->message, "INVALID_RULE: refused by test");
+        assert_contains(error->message, bp->policy);
+        g_assert_null(strstr(error->message, "GDBus.Error"));
+        assert_printable(error->message);
+    }
+    fake_firewalld_clear_faults(fx->fake);
+    assert_everywhere(fx->fake, before);
+}
+
+static void
+test_unknown_policy(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 2000, &error);
+    g_auto(GStrv) got = NULL;
+
+    g_assert_false(vfw_firewalld_policy_get_rules(fw, "virtfw-nosuch", TRUE, &got, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+    g_assert_cmpstr(error->message, ==, "firewalld: virtfw-nosuch: INVALID_POLICY: virtfw-nosuch");
+}
+
+/* firewalld's "nothing to do" answers are success, both ways, runtime and permanent. */
+static void
+test_interface_idempotent(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 2000, &error);
+
+    for (int permanent = 0; permanent < 2; permanent++) {
+        g_autofree char *zone = NULL;
+        g_autofree char *seen = NULL;
+
+        for (int round = 0; round < 2; round++) {
+            g_assert_true(vfw_firewalld_bind_interface(fw, "virtfw", "virbr9", permanent, &error));
+            g_assert_no_error(error);
+        }
+        zone = fake_firewalld_zone_of(fx->fake, "virbr9", permanent);
+        g_assert_cmpstr(zone, ==, "virtfw");
+        g_assert_true(vfw_firewalld_zone_of_interface(fw, "virbr9", permanent, &seen, &error));
+        g_assert_cmpstr(seen, ==, "virtfw");
+        for (int round = 0; round < 2; round++) {
+            g_assert_true(
+                vfw_firewalld_unbind_interface(fw, "virtfw", "virbr9", permanent, &error));
+            g_assert_no_error(error);
+        }
+        g_assert_null(fake_firewalld_zone_of(fx->fake, "virbr9", permanent));
+    }
+}
+
+static void
+test_interface_unknown_zone(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 2000, &error);
+
+    for (int permanent = 0; permanent < 2; permanent++) {
+        g_assert_false(vfw_firewalld_bind_interface(fw, "nosuch", "virbr9", permanent, &error));
+        g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+        g_assert_cmpstr(error->message, ==, "firewalld: nosuch: INVALID_ZONE: nosuch");
+        g_clear_error(&error);
+        g_assert_null(fake_firewalld_zone_of(fx->fake, "virbr9", permanent));
+    }
+}
+
+/* ------------------------------------------------------------------ the qemu hook */
+
+#define GUEST_UUID "0d6c7a1e-2b3f-4c5d-8e9f-a0b1c2d3e4f5"
+
+typedef struct {
+    Fixture base;
+    char *tmp;
+    char *confdir;
+    VfwContext ctx;
+} HookFixture;
+
+static void
+write_private(const char *path, const char *text)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(
+        g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
+    g_assert_no_error(error);
+}
+
+/* Forwards of guest 'web02': 8080 from metadata, 8081 from a drop-in; with @with_8082
+ * a second drop-in line adds 8082. */
+static void
+write_dropin(HookFixture *hx, gboolean with_8082, const char *on_error)
+{
+    g_autofree char *dir = g_build_filename(hx->confdir, "forwards.d", NULL);
+    g_autofree char *file = g_build_filename(dir, "web02.conf", NULL);
+    g_autofree char *main_conf = g_build_filename(hx->confdir, "virt-firewalld.conf", NULL);
+    g_autofree char *text =
+        g_strdup_printf("[web02]\nforward = 8081:81/tcp%s\n", with_8082 ? ";8082:82/tcp" : "");
+    g_autofree char *conf = g_strdup_printf("[hook]\non-error = %s\ndbus-timeout = 1\n", on_error);
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    write_private(file, text);
+    write_private(main_conf, conf);
+}
+
+static void
+hook_setup(HookFixture *hx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *netxml =
+        g_test_build_filename(G_TEST_DIST, "data", "network-hook-routed.xml", NULL);
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    const char *args[] = { "routed", "started", "begin", "-", NULL };
+    int fd;
+
+    fixture_setup(&hx->base, data);
+    hx->tmp = g_dir_make_tmp("vfw-dbus-XXXXXX", &error);
+    g_assert_no_error(error);
+    hx->confdir = g_build_filename(hx->tmp, "etc", NULL);
+    write_dropin(hx, FALSE, "fail");
+    vfw_context_init(&hx->ctx);
+    hx->ctx.confdir = hx->confdir;
+    hx->ctx.statedir = g_build_filename(hx->tmp, "run", NULL);
+    hx->ctx.ledgerdir = NULL;
+    hx->ctx.libvirt_rundir = g_build_filename(hx->tmp, "libvirt", NULL);
+    hx->ctx.dnsmasq_dir = g_build_filename(hx->tmp, "dnsmasq", NULL);
+    hx->ctx.bus = hx->base.client;
+    hx->ctx.lock_timeout_ms = 5000;
+
+    /* the network hook caches the routed network the guest is on */
+    fd = open(netxml, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_true(vfw_hook_network(&hx->ctx, args, fd, warnings, &error));
+    g_assert_no_error(error);
+    close(fd);
+}
+
+static void
+hook_teardown(HookFixture *hx, gconstpointer data)
+{
+    rm_rf(hx->tmp);
+    g_free((char *)hx->ctx.statedir);
+    g_free((char *)hx->ctx.libvirt_rundir);
+    g_free((char *)hx->ctx.dnsmasq_dir);
+    g_free(hx->confdir);
+    g_free(hx->tmp);
+    fixture_teardown(&hx->base, data);
+}
+
+/* Runs the qemu hook for web02 and @op, with the domain XML on its stdin. */
+static gboolean
+run_qemu_hook(HookFixture *hx, const char *op, GPtrArray *warnings, GError **error)
+{
+    static const char domain[] =
+        "<domain type='qemu'><name>web02</name><uuid>" GUEST_UUID "</uuid>"
+        "<metadata><vf:forwards xmlns:vf='urn:virt-firewalld:forwards:1'>"
+        "<vf:forward spec='8080:80/tcp'/></vf:forwards></metadata>"
+        "<devices><interface type='network'><mac address='52:54:00:ab:cd:01'/>"
+        "<source network='routed' bridge='virbr1'/></interface></devices></domain>";
+    const char *args[] = { "web02", op, "begin", "-", NULL };
+    int pipefd[2];
+    gboolean ok;
+
+    g_assert_cmpint(pipe(pipefd), ==, 0);
+    g_assert_cmpint(write(pipefd[1], domain, sizeof domain - 1), ==, (int)(sizeof domain - 1));
+    close(pipefd[1]);
+    ok = vfw_hook_qemu(&hx->ctx, args, pipefd[0], warnings, error);
+    close(pipefd[0]);
+    return ok;
+}
+
+static char *
+record_text(HookFixture *hx)
+{
+    g_autofree char *path = g_build_filename(hx->ctx.statedir, "guests", GUEST_UUID ".state", NULL);
+    char *text = NULL;
+
+    return g_file_get_contents(path, &text, NULL, NULL) ? text : NULL;
+}
+
+static GStrv
+place_copy(HookFixture *hx, guint place)
+{
+    return fake_firewalld_get_rules(hx->base.fake, place);
+}
+
+/* A guest runs with 8080 and 8081; its drop-in gains 8082; firewalld refuses the last
+ * write of the next 'prepare': the guest does not start, the error names it and carries
+ * firewalld's words, and firewalld and the record are exactly as before. With
+ * on-error=warn the guest starts with a warning instead. */
+static void
+test_hook_refused(HookFixture *hx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *record = NULL;
+    g_autofree char *record_after = NULL;
+    g_auto(GStrv) before = NULL;
+
+    g_assert_true(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_no_error(error);
+    before = place_copy(hx, 0);
+    g_assert_cmpuint(g_strv_length(before), ==, 2);
+    for (guint p = 1; p < FAKE_PLACES; p++)
+        assert_place(hx->base.fake, p, (const char *const *)before);
+    record = record_text(hx);
+    g_assert_nonnull(record);
+
+    write_dropin(hx, TRUE, "fail");
+    fake_firewalld_fail(hx->base.fake, "update", VFW_POLICY_HOST, "INVALID_RULE: refused");
+    g_assert_false(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+    g_assert_cmpstr(error->message, ==,
+                    "guest 'web02': firewalld: virtfw-host: INVALID_RULE: refused");
+    g_clear_error(&error);
+    for (guint p = 0; p < FAKE_PLACES; p++)
+        assert_place(hx->base.fake, p, (const char *const *)before);
+    record_after = record_text(hx);
+    g_assert_cmpstr(record_after, ==, record);
+
+    write_dropin(hx, TRUE, "warn");
+    g_ptr_array_set_size(warnings, 0);
+    g_assert_true(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(warnings->len, ==, 1);
+    assert_contains(g_ptr_array_index(warnings, 0),
+                    "guest 'web02': firewalld: virtfw-host: INVALID_RULE: refused, ignoring");
+    for (guint p = 0; p < FAKE_PLACES; p++)
+        assert_place(hx->base.fake, p, (const char *const *)before);
+}
+
+/* firewalld frozen at the first call: the hook returns after its D-Bus timeout with a
+ * warning, the guest starts, and the record is pending; once firewalld answers, the
+ * boot-time reassert (what `sync --offline` runs) applies it. */
+static void
+test_hook_frozen(HookFixture *hx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(VfwState) state = NULL;
+    g_autoptr(VfwGuestState) gs = NULL;
+    g_auto(GStrv) after = NULL;
+    guint applied = 0, removed = 0;
+    gint64 t0;
+
+    fake_firewalld_hang(hx->base.fake, "getPolicySettings", NULL);
+    t0 = g_get_monotonic_time();
+    g_assert_true(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_no_error(error);
+    /* one timeout of 1 s (dbus-timeout = 1), not one per call; bounded loosely */
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 20 * G_USEC_PER_SEC);
+    g_assert_cmpuint(warnings->len, ==, 1);
+    assert_contains(g_ptr_array_index(warnings, 0),
+                    "guest 'web02': firewalld is not running or did not answer within 1000 ms");
+    assert_contains(g_ptr_array_index(warnings, 0), "'virt-firewalld sync' will apply them");
+    for (guint p = 0; p < FAKE_PLACES; p++)
+        assert_place(hx->base.fake, p, (const char *const[]){ NULL });
+
+    state = vfw_state_open(hx->ctx.statedir, 1000, &error);
+    g_assert_no_error(error);
+    g_assert_true(vfw_state_load_guest(state, GUEST_UUID, &gs, &error));
+    g_assert_nonnull(gs);
+    g_assert_true(gs->pending);
+    g_assert_cmpuint(gs->rules->len, ==, 2);
+    g_clear_pointer(&state, vfw_state_close);
+
+    fake_firewalld_clear_faults(hx->base.fake);
+    g_assert_true(vfw_reassert_recorded(&hx->ctx, 2000, &applied, &removed, warnings, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(applied, ==, 1);
+    g_assert_cmpuint(removed, ==, 0);
+    after = place_copy(hx, 0);
+    g_assert_cmpuint(g_strv_length(after), ==, 2);
+    for (guint p = 1; p < FAKE_PLACES; p++)
+        assert_place(hx->base.fake, p, (const char *const *)after);
+}
+
+/* firewalld refuses the removal when the guest stops: 'stopped' still exits 0 (libvirt
+ * ignores it anyway), warns, and keeps the record marked stopped; the reassert then
+ * removes the rules. */
+static void
+test_hook_stop_refused(HookFixture *hx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(VfwState) state = NULL;
+    g_autoptr(VfwGuestState) gs = NULL;
+    g_auto(GStrv) forward_runtime = NULL;
+    guint applied = 0, removed = 0;
+
+    g_assert_true(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_no_error(error);
+    fake_firewalld_fail(hx->base.fake, "setPolicySettings", VFW_POLICY_HOST,
+                        "INVALID_RULE: refused");
+    g_assert_true(run_qemu_hook(hx, "stopped", warnings, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(warnings->len, ==, 1);
+    assert_contains(g_ptr_array_index(warnings, 0), "guest 'web02': firewalld: virtfw-host: "
+                                                    "INVALID_RULE: refused; its forwards stay "
+                                                    "recorded and 'virt-firewalld sync' will "
+                                                    "remove them");
+    /* the undo put virtfw-forward back: the record still describes firewalld */
+    forward_runtime = place_copy(hx, 0);
+    g_assert_cmpuint(g_strv_length(forward_runtime), ==, 2);
+
+    state = vfw_state_open(hx->ctx.statedir, 1000, &error);
+    g_assert_true(vfw_state_load_guest_any(state, GUEST_UUID, &gs, &error));
+    g_assert_nonnull(gs);
+    g_assert_true(gs->stopped);
+    g_clear_pointer(&state, vfw_state_close);
+
+    fake_firewalld_clear_faults(hx->base.fake);
+    g_assert_true(vfw_reassert_recorded(&hx->ctx, 2000, &applied, &removed, warnings, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(removed, ==, 1);
+    for (guint p = 0; p < FAKE_PLACES; p++)
+        assert_place(hx->base.fake, p, (const char *const[]){ NULL });
+    g_assert_null(record_text(hx));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *daemon = g_find_program_in_path("dbus-daemon");
+    int rc;
+
+    g_test_init(&argc, &argv, NULL);
+    if (!daemon) {
+        /* CI installs everything: there a missing dbus-daemon is a failure */
+        if (g_strcmp0(g_getenv("CI"), "true") == 0) {
+            g_printerr("dbus-daemon not found\n");
+            return 1;
+        }
+        g_print("1..0 # SKIP dbus-daemon not found\n");
+        return 77;
+    }
+    /* no code path may reach a real bus */
+    g_setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/vfw-test", TRUE);
+    test_bus = g_test_dbus_new(G_TEST_DBUS_NONE);
+    g_test_dbus_up(test_bus);
+
+    g_test_add_func("/firewalld/absent", test_absent);
+    g_test_add("/firewalld/version", Fixture, NULL, fixture_setup, test_version, fixture_teardown);
+    g_test_add("/firewalld/edit/idempotent", Fixture, NULL, fixture_setup, test_edit_idempotent,
+               fixture_teardown);
+    for (guint i = 0; i < G_N_ELEMENTS(breakpoints); i++) {
+        const Breakpoint *bp = &breakpoints[i];
+        g_autofree char *path = g_strdup_printf("/firewalld/edit/rollback/%s-%s%s", bp->method,
+                                                bp->policy, bp->hang ? "-hang" : "");
+        g_test_add(path, Fixture, bp, fixture_setup, test_edit_rollback, fixture_teardown);
+    }
+    g_test_add("/firewalld/unknown-policy", Fixture, NULL, fixture_setup, test_unknown_policy,
+               fixture_teardown);
+    g_test_add("/firewalld/interface/idempotent", Fixture, NULL, fixture_setup,
+               test_interface_idempotent, fixture_teardown);
+    g_test_add("/firewalld/interface/unknown-zone", Fixture, NULL, fixture_setup,
+               test_interface_unknown_zone, fixture_teardown);
+    g_test_add("/hook/refused", HookFixture, NULL, hook_setup, test_hook_refused, hook_teardown);
+    g_test_add("/hook/frozen", HookFixture, NULL, hook_setup, test_hook_frozen, hook_teardown);
+    g_test_add("/hook/stop-refused", HookFixture, NULL, hook_setup, test_hook_stop_refused,
+               hook_teardown);
+
+    rc = g_test_run();
+    g_test_dbus_down(test_bus);
+    g_object_unref(test_bus);
+    return rc;
+}
