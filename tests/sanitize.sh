@@ -1,5 +1,5 @@
 #!/bin/bash
-# The unit suite (and the dbus suite, when there is one) built with AddressSanitizer and
+# The unit and dbus suites built with AddressSanitizer and
 # UndefinedBehaviorSanitizer, in a build directory of its own (default SOURCE/build-asan,
 # or VFW_ASAN_BUILDDIR): a memory error, a leak or undefined behaviour fails the test.
 #
