@@ -197,6 +197,49 @@ for ((i = 1; i <= T; i++)); do trial lat fwcmd lat1 1; done
 [ "$FULL" = 1 ] && trial lat fwcmd lat100 100
 tap_is "nothing left after the firewall-cmd trials" "$(live_count)" 0
 
+# ---------------------------------------------------------------- 5. lease follow
+# A real domain with no fixed address (its forward in metadata, no DHCP reservation) and a
+# fake guest with its MAC running a real DHCP client (busybox udhcpc); `virt-firewalld
+# watch` publishes the forward when libvirt's leases helper writes the lease. Each trial
+# releases the lease (the forward goes), takes it again, and measures from the lease status
+# file's mtime (the lease written) to the first answer the LAN client gets, probing every
+# 10 ms (a probe costs a few ms: the figure is an upper bound by about that much).
+LEASE_MAC=52:54:00:cc:00:70
+LEASE_FILE=/var/lib/libvirt/dnsmasq/$BR.status
+lease_answered() { [ "$(sb_probe_lan tcp 18080 2>/dev/null)" = hello-from-lease1 ]; }
+lease_trial() { # I: one release + lease; records lease_ms
+    local i=$1 m0 m1 t
+    sb_dhcp_release lease1
+    for ((t = 0; t < 500; t++)); do lease_answered || break; sleep 0.01; done
+    m0=$(stat -c %.9Y "$LEASE_FILE" 2>/dev/null || echo 0)
+    sb_dhcp_renew lease1 || { say "lease $i: no DHCP lease"; BENCH_ERRORS=$((BENCH_ERRORS + 1)); return; }
+    for ((t = 0; t < 500; t++)); do lease_answered && break; sleep 0.01; done
+    t=$(now)
+    m1=$(stat -c %.9Y "$LEASE_FILE")
+    if [ "$m1" = "$m0" ] || ! lease_answered; then
+        say "lease $i: lease file unchanged or no answer"
+        BENCH_ERRORS=$((BENCH_ERRORS + 1))
+        return
+    fi
+    rec lease watch 1 lease_ms "$(awk -v t="$t" -v m="$m1" 'BEGIN{printf "%d", (t / 1e9 - m) * 1000}')"
+}
+loadmark lease
+say "5. lease follow: $T leases"
+virt-firewalld watch 2>"$SB/bench-watch.log" &
+echo $! >"$SB/pids/bench-watch"
+META='<vf:forwards xmlns:vf="urn:virt-firewalld:forwards:1"><vf:forward spec="18080:80/tcp"/></vf:forwards>'
+sb_domain_create lease1 $NET $LEASE_MAC "$META" || tap_bail "lease guest: $(tail -n 3 "$SB/libvirtd.log")"
+sb_dhcp_guest lease1 $BR $LEASE_MAC || tap_bail "lease guest: no DHCP lease"
+sb_guest_serve lease1 tcp 80 || tap_bail "lease guest: server"
+for ((i = 1; i <= T; i++)); do lease_trial "$i"; done
+tap_ok "the lease forward answers after the trials" lease_answered
+sb_dhcp_release lease1
+sb_domain_destroy lease1
+kill "$(cat "$SB/pids/bench-watch")" 2>/dev/null
+wait "$(cat "$SB/pids/bench-watch")" 2>/dev/null
+rm -f "$SB/pids/bench-watch"
+tap_is "nothing left after the lease trials" "$(live_count)" 0
+
 # ---------------------------------------------------------------- 4. scale (helper)
 # scale_point LEVEL: prepare+start latency of a 1-forward guest with LEVEL forwards present.
 # Every firewalld call costs O(rules present) (~40 s per trial and method at 5,000), so
