@@ -408,10 +408,31 @@ record_text(HookFixture *hx)
     return g_file_get_contents(path, &text, NULL, NULL) ? text : NULL;
 }
 
+/* Asserts that all four places hold the same @n rules; returns them. */
 static GStrv
-place_copy(HookFixture *hx, guint place)
+assert_same_everywhere(HookFixture *hx, guint n)
 {
-    return fake_firewalld_get_rules(hx->base.fake, place);
+    GStrv rules = fake_firewalld_get_rules(hx->base.fake, 0);
+
+    g_assert_cmpuint(g_strv_length(rules), ==, n);
+    for (guint p = 1; p < FAKE_PLACES; p++)
+        assert_place(hx->base.fake, p, (const char *const *)rules);
+    return rules;
+}
+
+/* The guest's record (also one marked stopped); asserts there is one. */
+static VfwGuestState *
+load_record(HookFixture *hx)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwState) state = vfw_state_open(hx->ctx.statedir, 1000, &error);
+    VfwGuestState *gs = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(vfw_state_load_guest_any(state, GUEST_UUID, &gs, &error));
+    g_assert_no_error(error);
+    g_assert_nonnull(gs);
+    return gs;
 }
 
 /* A guest runs with 8080 and 8081; its drop-in gains 8082; firewalld refuses the last
@@ -429,10 +450,7 @@ test_hook_refused(HookFixture *hx, gconstpointer data)
 
     g_assert_true(run_qemu_hook(hx, "prepare", warnings, &error));
     g_assert_no_error(error);
-    before = place_copy(hx, 0);
-    g_assert_cmpuint(g_strv_length(before), ==, 2);
-    for (guint p = 1; p < FAKE_PLACES; p++)
-        assert_place(hx->base.fake, p, (const char *const *)before);
+    before = assert_same_everywhere(hx, 2);
     record = record_text(hx);
     g_assert_nonnull(record);
 
@@ -467,7 +485,6 @@ test_hook_frozen(HookFixture *hx, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(VfwState) state = NULL;
     g_autoptr(VfwGuestState) gs = NULL;
     g_auto(GStrv) after = NULL;
     guint applied = 0, removed = 0;
@@ -483,26 +500,18 @@ test_hook_frozen(HookFixture *hx, gconstpointer data)
     assert_contains(g_ptr_array_index(warnings, 0),
                     "guest 'web02': firewalld is not running or did not answer within 1000 ms");
     assert_contains(g_ptr_array_index(warnings, 0), "'virt-firewalld sync' will apply them");
-    for (guint p = 0; p < FAKE_PLACES; p++)
-        assert_place(hx->base.fake, p, (const char *const[]){ NULL });
-
-    state = vfw_state_open(hx->ctx.statedir, 1000, &error);
-    g_assert_no_error(error);
-    g_assert_true(vfw_state_load_guest(state, GUEST_UUID, &gs, &error));
-    g_assert_nonnull(gs);
+    g_strfreev(assert_same_everywhere(hx, 0));
+    gs = load_record(hx);
     g_assert_true(gs->pending);
+    g_assert_false(gs->stopped);
     g_assert_cmpuint(gs->rules->len, ==, 2);
-    g_clear_pointer(&state, vfw_state_close);
 
     fake_firewalld_clear_faults(hx->base.fake);
     g_assert_true(vfw_reassert_recorded(&hx->ctx, 2000, &applied, &removed, warnings, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(applied, ==, 1);
     g_assert_cmpuint(removed, ==, 0);
-    after = place_copy(hx, 0);
-    g_assert_cmpuint(g_strv_length(after), ==, 2);
-    for (guint p = 1; p < FAKE_PLACES; p++)
-        assert_place(hx->base.fake, p, (const char *const *)after);
+    after = assert_same_everywhere(hx, 2);
 }
 
 /* firewalld refuses the removal when the guest stops: 'stopped' still exits 0 (libvirt
@@ -513,9 +522,7 @@ test_hook_stop_refused(HookFixture *hx, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(VfwState) state = NULL;
     g_autoptr(VfwGuestState) gs = NULL;
-    g_auto(GStrv) forward_runtime = NULL;
     guint applied = 0, removed = 0;
 
     g_assert_true(run_qemu_hook(hx, "prepare", warnings, &error));
@@ -530,21 +537,15 @@ test_hook_stop_refused(HookFixture *hx, gconstpointer data)
                                                     "recorded and 'virt-firewalld sync' will "
                                                     "remove them");
     /* the undo put virtfw-forward back: the record still describes firewalld */
-    forward_runtime = place_copy(hx, 0);
-    g_assert_cmpuint(g_strv_length(forward_runtime), ==, 2);
-
-    state = vfw_state_open(hx->ctx.statedir, 1000, &error);
-    g_assert_true(vfw_state_load_guest_any(state, GUEST_UUID, &gs, &error));
-    g_assert_nonnull(gs);
+    g_strfreev(assert_same_everywhere(hx, 2));
+    gs = load_record(hx);
     g_assert_true(gs->stopped);
-    g_clear_pointer(&state, vfw_state_close);
 
     fake_firewalld_clear_faults(hx->base.fake);
     g_assert_true(vfw_reassert_recorded(&hx->ctx, 2000, &applied, &removed, warnings, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(removed, ==, 1);
-    for (guint p = 0; p < FAKE_PLACES; p++)
-        assert_place(hx->base.fake, p, (const char *const[]){ NULL });
+    g_strfreev(assert_same_everywhere(hx, 0));
     g_assert_null(record_text(hx));
 }
 
