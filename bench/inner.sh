@@ -227,8 +227,8 @@ loadmark lease
 say "5. lease follow: $T leases"
 virt-firewalld watch 2>"$SB/bench-watch.log" &
 echo $! >"$SB/pids/bench-watch"
-META='<vf:forwards xmlns:vf="urn:virt-firewalld:forwards:1"><vf:forward spec="18080:80/tcp"/></vf:forwards>'
-sb_domain_create lease1 $NET $LEASE_MAC "$META" || tap_bail "lease guest: $(tail -n 3 "$SB/libvirtd.log")"
+LEASE_XML='<vf:forwards xmlns:vf="urn:virt-firewalld:forwards:1"><vf:forward spec="18080:80/tcp"/></vf:forwards>'
+sb_domain_create lease1 $NET $LEASE_MAC "$LEASE_XML" || tap_bail "lease guest: $(tail -n 3 "$SB/libvirtd.log")"
 sb_dhcp_guest lease1 $BR $LEASE_MAC || tap_bail "lease guest: no DHCP lease"
 sb_guest_serve lease1 tcp 80 || tap_bail "lease guest: server"
 for ((i = 1; i <= T; i++)); do lease_trial "$i"; done
