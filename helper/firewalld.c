@@ -489,10 +489,13 @@ vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *i
 /**
  * vfw_firewalld_edit_everywhere:
  * Applies @add/@remove (rich rule texts) to both of our forward policies, runtime and
- * permanent: the 4 places every published forward lives in. On failure undoes, in the
- * places already changed, exactly what this call changed there (a rule that was present
- * before stays; one it removed comes back), so that firewalld is left as it was. The
- * caller holds the lock.
+ * permanent: the 4 places every published forward lives in. When firewalld refuses a
+ * change, undoes in the places already changed exactly what this call changed there (a
+ * rule that was present before stays; one it removed comes back), so that firewalld is
+ * left as it was. When firewalld does not answer (VFW_ERROR_FIREWALLD_ABSENT) it stops at
+ * once: every undo call would wait one more timeout on a frozen daemon, and the caller's
+ * record of what may be in firewalld lets `virt-firewalld sync` finish the job. The caller
+ * holds the lock.
  */
 gboolean
 vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove, GError **error)
@@ -500,24 +503,29 @@ vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remov
     static const char *const policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
     GPtrArray *added[PLACES] = { NULL };
     GPtrArray *removed[PLACES] = { NULL };
-    gboolean ok = TRUE;
+    g_autoptr(GError) local_error = NULL;
+    gboolean undo;
     guint p;
 
     if (add->len == 0 && remove->len == 0)
         return TRUE;
-    for (p = 0; p < PLACES && ok; p++) {
+    for (p = 0; p < PLACES && !local_error; p++) {
         added[p] = g_ptr_array_new_with_free_func(g_free);
         removed[p] = g_ptr_array_new_with_free_func(g_free);
-        ok = vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, add, remove, added[p],
-                                       removed[p], error);
+        vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, add, remove, added[p], removed[p],
+                                  &local_error);
     }
+    undo = local_error && !g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT);
     /* newest first; the place that failed changed nothing, its lists are empty */
     while (p-- > 0) {
-        if (!ok && (added[p]->len > 0 || removed[p]->len > 0))
+        if (undo && (added[p]->len > 0 || removed[p]->len > 0))
             vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, removed[p], added[p], NULL, NULL,
                                       NULL);
         g_ptr_array_unref(added[p]);
         g_ptr_array_unref(removed[p]);
     }
-    return ok;
+    if (!local_error)
+        return TRUE;
+    g_propagate_error(error, g_steal_pointer(&local_error));
+    return FALSE;
 }

@@ -114,13 +114,17 @@ has_rule(GPtrArray *rules, const char *rich)
     return FALSE;
 }
 
-/* Moves @gs's lease rules to @want: intent record, firewalld, final record. */
+/* Moves @gs's lease rules to @want: intent record (marked pending), firewalld, final record.
+ * A pending record is one whose last change may not have reached firewalld (refused, or
+ * firewalld absent): then the record cannot tell what firewalld has, and every rule of the
+ * guest is asserted again (idempotent) instead of only the difference. */
 static gboolean
 move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGuestState *gs,
                  GPtrArray *want, guint *changed, GError **error)
 {
     g_autoptr(GPtrArray) add = g_ptr_array_new();
     g_autoptr(GPtrArray) remove = g_ptr_array_new();
+    gboolean retry = gs->pending;
 
     for (guint i = 0; i < want->len; i++) {
         VfwRule *r = g_ptr_array_index(want, i);
@@ -133,7 +137,7 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
         if (from_lease && !has_rule(want, r->rich_rule))
             g_ptr_array_add(remove, r->rich_rule);
     }
-    if (add->len == 0 && remove->len == 0)
+    if (add->len == 0 && remove->len == 0 && !retry)
         return TRUE;
     /* intent: everything that may be in firewalld once we start */
     for (guint i = 0; i < want->len; i++) {
@@ -142,6 +146,15 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
             g_ptr_array_add(gs->rules, vfw_rule_new(&r->spec, r->family, r->to_addr, r->source,
                                                     r->network, r->origin));
     }
+    if (retry) {
+        g_ptr_array_set_size(add, 0);
+        for (guint i = 0; i < gs->rules->len; i++) {
+            VfwRule *r = g_ptr_array_index(gs->rules, i);
+            if (!g_ptr_array_find_with_equal_func(remove, r->rich_rule, g_str_equal, NULL))
+                g_ptr_array_add(add, r->rich_rule);
+        }
+    }
+    gs->pending = TRUE;
     if (!vfw_state_save_guest(state, gs, error) ||
         !vfw_firewalld_edit_everywhere(fw, add, remove, error))
         return FALSE;
@@ -152,6 +165,7 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
         else
             i++;
     }
+    gs->pending = FALSE;
     (*changed)++;
     return vfw_state_save_guest(state, gs, error);
 }

@@ -28,7 +28,9 @@ struct FakeFirewalld {
     GHashTable *bindings[2];       /* iface -> zone; [0] runtime, [1] permanent */
     char *fault_method, *fault_target, *fault_message; /* message NULL: hang */
     GPtrArray *held;                                   /* invocations never answered (hang) */
-    guint writes; /* setPolicySettings + update calls that succeeded */
+    guint writes;  /* setPolicySettings + update calls that succeeded */
+    guint calls;   /* method calls received */
+    guint hung_at; /* @calls when the first call was held back; 0: none */
 
     char *address;
     GMainContext *context;
@@ -273,11 +275,15 @@ method_call(GDBusConnection *conn, const char *sender, const char *path, const c
     g_autofree char *target = call_target(path, iface, params);
     int i;
 
+    fake->calls++;
+    if (fault_matches(fake, method, target) && fake->fault_message) {
+        g_dbus_method_invocation_return_dbus_error(inv, FW_EXCEPTION, fake->fault_message);
+        return;
+    }
     if (fault_matches(fake, method, target)) {
-        if (fake->fault_message)
-            g_dbus_method_invocation_return_dbus_error(inv, FW_EXCEPTION, fake->fault_message);
-        else
-            g_ptr_array_add(fake->held, inv); /* its reference, answered at stop */
+        g_ptr_array_add(fake->held, inv); /* with its reference: answered at stop */
+        if (fake->hung_at == 0)
+            fake->hung_at = fake->calls;
         return;
     }
     if (strcmp(iface, FW_NAME) == 0)
@@ -573,4 +579,16 @@ fake_firewalld_writes(FakeFirewalld *fake)
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
     return fake->writes;
+}
+
+/**
+ * fake_firewalld_calls_since_hang:
+ * How many calls arrived after the first one it never answered (0 when none was held).
+ */
+guint
+fake_firewalld_calls_since_hang(FakeFirewalld *fake)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+    return fake->hung_at ? fake->calls - fake->hung_at : 0;
 }

@@ -17,6 +17,7 @@
 #include "fake-firewalld.h"
 #include "firewalld.h"
 #include "hook.h"
+#include "lease.h"
 #include "state.h"
 #include "vfw-error.h"
 
@@ -200,17 +201,23 @@ static const Breakpoint breakpoints[] = {
     { "update", VFW_POLICY_FORWARD, FALSE, 1 },
     { "setPolicySettings", VFW_POLICY_HOST, FALSE, 2 },
     { "update", VFW_POLICY_HOST, FALSE, 3 },
+    { "getPolicySettings", VFW_POLICY_FORWARD, TRUE, 0 },
+    { "update", VFW_POLICY_FORWARD, TRUE, 1 },
+    { "getPolicySettings", VFW_POLICY_HOST, TRUE, 2 },
     { "update", VFW_POLICY_HOST, TRUE, 3 },
     { "getPolicyByName", VFW_POLICY_HOST, FALSE, 2 },
 };
 
-/* A guest already has R; its configuration now adds S and drops T. Whichever write breaks,
- * every place ends exactly as it was: R kept (it was there before), T back in its place,
- * S nowhere. */
+/* A guest already has R; its configuration now adds S and drops T. Whichever write
+ * firewalld refuses, every place ends exactly as it was: R kept (it was there before), T
+ * back in its place, S nowhere. A call firewalld never answers ends the transaction at
+ * once: no undo, no further call (each would wait one more timeout on a frozen daemon);
+ * the places written stay written, and the caller's pending record has sync finish it. */
 static void
 test_edit_rollback(Fixture *fx, gconstpointer data)
 {
     static const char *const before[] = { RULE_ADMIN, RULE_R, RULE_T, NULL };
+    static const char *const after[] = { RULE_ADMIN, RULE_R, RULE_S, NULL };
     const Breakpoint *bp = data;
     g_autoptr(GError) error = NULL;
     g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 300, &error);
@@ -237,7 +244,13 @@ test_edit_rollback(Fixture *fx, gconstpointer data)
         assert_printable(error->message);
     }
     fake_firewalld_clear_faults(fx->fake);
-    assert_everywhere(fx->fake, before);
+    if (!bp->hang) {
+        assert_everywhere(fx->fake, before);
+        return;
+    }
+    g_assert_cmpuint(fake_firewalld_calls_since_hang(fx->fake), ==, 0);
+    for (guint p = 0; p < FAKE_PLACES; p++)
+        assert_place(fx->fake, p, p < bp->places_written ? after : before);
 }
 
 static void
@@ -377,26 +390,38 @@ hook_teardown(HookFixture *hx, gconstpointer data)
     fixture_teardown(&hx->base, data);
 }
 
-/* Runs the qemu hook for web02 and @op, with the domain XML on its stdin. */
+#define MAC_RESERVED "52:54:00:ab:cd:01" /* network-hook-routed.xml reserves .10 for it */
+#define MAC_DYNAMIC  "52:54:00:ab:cd:02" /* no reservation: its forwards follow its lease */
+
+/* Runs the qemu hook for web02 (NIC @mac) and @op, with the domain XML on its stdin. */
 static gboolean
-run_qemu_hook(HookFixture *hx, const char *op, GPtrArray *warnings, GError **error)
+run_qemu_hook_mac(HookFixture *hx, const char *op, const char *mac, GPtrArray *warnings,
+                  GError **error)
 {
-    static const char domain[] =
-        "<domain type='qemu'><name>web02</name><uuid>" GUEST_UUID "</uuid>"
-        "<metadata><vf:forwards xmlns:vf='urn:virt-firewalld:forwards:1'>"
-        "<vf:forward spec='8080:80/tcp'/></vf:forwards></metadata>"
-        "<devices><interface type='network'><mac address='52:54:00:ab:cd:01'/>"
-        "<source network='routed' bridge='virbr1'/></interface></devices></domain>";
+    g_autofree char *domain =
+        g_strdup_printf("<domain type='qemu'><name>web02</name><uuid>" GUEST_UUID "</uuid>"
+                        "<metadata><vf:forwards xmlns:vf='urn:virt-firewalld:forwards:1'>"
+                        "<vf:forward spec='8080:80/tcp'/></vf:forwards></metadata>"
+                        "<devices><interface type='network'><mac address='%s'/>"
+                        "<source network='routed' bridge='virbr1'/></interface></devices></domain>",
+                        mac);
     const char *args[] = { "web02", op, "begin", "-", NULL };
+    gssize len = (gssize)strlen(domain);
     int pipefd[2];
     gboolean ok;
 
     g_assert_cmpint(pipe(pipefd), ==, 0);
-    g_assert_cmpint(write(pipefd[1], domain, sizeof domain - 1), ==, (int)(sizeof domain - 1));
+    g_assert_cmpint(write(pipefd[1], domain, (size_t)len), ==, len);
     close(pipefd[1]);
     ok = vfw_hook_qemu(&hx->ctx, args, pipefd[0], warnings, error);
     close(pipefd[0]);
     return ok;
+}
+
+static gboolean
+run_qemu_hook(HookFixture *hx, const char *op, GPtrArray *warnings, GError **error)
+{
+    return run_qemu_hook_mac(hx, op, MAC_RESERVED, warnings, error);
 }
 
 static char *
@@ -549,6 +574,45 @@ test_hook_stop_refused(HookFixture *hx, gconstpointer data)
     g_assert_null(record_text(hx));
 }
 
+/* A guest without a fixed address: watch's reconcile publishes its forwards to its lease.
+ * firewalld refuses the first attempt; the next reconcile (watch's next event) must retry
+ * rather than trust the record it wrote before trying, and publish them everywhere. */
+static void
+test_lease_retry(HookFixture *hx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *leases = g_build_filename(hx->ctx.dnsmasq_dir, "virbr1.status", NULL);
+    g_autoptr(VfwGuestState) gs = NULL;
+    g_auto(GStrv) published = NULL;
+    guint changed = 0;
+
+    g_assert_true(run_qemu_hook_mac(hx, "prepare", MAC_DYNAMIC, warnings, &error));
+    g_assert_no_error(error);
+    g_strfreev(assert_same_everywhere(hx, 0));
+    g_assert_cmpint(g_mkdir_with_parents(hx->ctx.dnsmasq_dir, 0755), ==, 0);
+    write_private(leases, "[\n  {\n    \"ip-address\": \"192.168.100.150\",\n"
+                          "    \"mac-address\": \"" MAC_DYNAMIC "\",\n"
+                          "    \"expiry-time\": 0\n  }\n]\n");
+
+    fake_firewalld_fail(hx->base.fake, "update", VFW_POLICY_HOST, "INVALID_RULE: refused");
+    g_assert_false(vfw_leases_reconcile(&hx->ctx, 2000, &changed, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+    assert_contains(error->message, "guest 'web02': firewalld: virtfw-host: INVALID_RULE");
+    g_clear_error(&error);
+    g_strfreev(assert_same_everywhere(hx, 0));
+
+    fake_firewalld_clear_faults(hx->base.fake);
+    g_assert_true(vfw_leases_reconcile(&hx->ctx, 2000, &changed, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(changed, ==, 1);
+    published = assert_same_everywhere(hx, 2);
+    assert_contains(published[0], "to-addr=\"192.168.100.150\"");
+    gs = load_record(hx);
+    g_assert_false(gs->pending);
+    g_assert_cmpuint(gs->rules->len, ==, 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -590,6 +654,7 @@ main(int argc, char **argv)
     g_test_add("/hook/frozen", HookFixture, NULL, hook_setup, test_hook_frozen, hook_teardown);
     g_test_add("/hook/stop-refused", HookFixture, NULL, hook_setup, test_hook_stop_refused,
                hook_teardown);
+    g_test_add("/lease/retry", HookFixture, NULL, hook_setup, test_lease_retry, hook_teardown);
 
     rc = g_test_run();
     g_test_dbus_down(test_bus);
