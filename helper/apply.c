@@ -257,6 +257,37 @@ vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guin
     return TRUE;
 }
 
+/* One recorded guest for vfw_reassert_recorded(): its rules go back in, or out. */
+typedef struct {
+    VfwGuestState *gs; /* borrowed */
+    gboolean out;      /* stopped, or known only to the ledger */
+} Recorded;
+
+/* Puts @n entries' rules in or out in one transaction, then updates their records. */
+static gboolean
+reassert_batch(VfwState *state, VfwFirewalld *fw, const Recorded *entries, guint n, guint *applied,
+               guint *removed, GError **error)
+{
+    g_autoptr(GPtrArray) add = g_ptr_array_new();
+    g_autoptr(GPtrArray) remove = g_ptr_array_new();
+
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(GPtrArray) rules = rich_rules_minus(entries[i].gs->rules, NULL);
+        g_ptr_array_extend(entries[i].out ? remove : add, rules, NULL, NULL);
+    }
+    if (!vfw_firewalld_edit_everywhere(fw, add, remove, error))
+        return FALSE;
+    for (guint i = 0; i < n; i++) {
+        VfwGuestState *gs = entries[i].gs;
+        gs->pending = FALSE;
+        if (entries[i].out ? !vfw_state_remove_guest(state, gs->uuid, error)
+                           : !vfw_state_save_guest(state, gs, error))
+            return FALSE;
+        (*(entries[i].out ? removed : applied))++;
+    }
+    return TRUE;
+}
+
 /**
  * vfw_reassert_recorded:
  * Without asking libvirt (the boot-time and firewalld-restart path, which runs before
@@ -264,6 +295,11 @@ vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guin
  * (e.g. pending because firewalld was down when they started), removes those of guests
  * recorded as stopped, and those only the ledger knows (from before a reboot or crash:
  * their guests cannot be running). Counts go to @applied and @removed.
+ *
+ * All guests go in one transaction (4 reads and at most 4 writes of the policies, not 4
+ * per guest: the lock is held throughout). When firewalld refuses it, each guest is tried
+ * on its own, so that one bad record does not hold back the others; those firewalld
+ * refuses become @warnings, keep their records, and make the result an error.
  */
 gboolean
 vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, guint *removed,
@@ -273,43 +309,58 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
     g_autoptr(GPtrArray) current = NULL;
     g_autoptr(GPtrArray) ledger = NULL;
     g_autoptr(VfwFirewalld) fw = NULL;
-    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    g_autoptr(GArray) entries = g_array_new(FALSE, FALSE, sizeof(Recorded));
+    g_autoptr(GError) local_error = NULL;
+    guint refused = 0;
 
     if (!state || !(current = vfw_state_list_guests(state, error)) ||
         !(ledger = vfw_state_list_ledger(state, error)))
         return FALSE;
-    fw = vfw_firewalld_new(ctx->bus, timeout_ms, error);
-    if (!fw)
-        return FALSE;
     for (guint i = 0; i < current->len; i++) {
-        VfwGuestState *gs = g_ptr_array_index(current, i);
-        g_autoptr(GPtrArray) rules = rich_rules_minus(gs->rules, NULL);
-        gboolean stop = gs->stopped;
-
-        if (!vfw_firewalld_edit_everywhere(fw, stop ? none : rules, stop ? rules : none, error))
-            return FALSE;
-        gs->pending = FALSE;
-        if (stop ? !vfw_state_remove_guest(state, gs->uuid, error)
-                 : !vfw_state_save_guest(state, gs, error))
-            return FALSE;
-        (*(stop ? removed : applied))++;
+        Recorded e = { g_ptr_array_index(current, i), FALSE };
+        e.out = e.gs->stopped;
+        g_array_append_val(entries, e);
     }
     for (guint i = 0; i < ledger->len; i++) {
-        VfwGuestState *gs = g_ptr_array_index(ledger, i);
-        g_autoptr(GPtrArray) rules = NULL;
+        Recorded e = { g_ptr_array_index(ledger, i), TRUE };
         gboolean known = FALSE;
 
         for (guint j = 0; j < current->len && !known; j++)
-            known = strcmp(((VfwGuestState *)g_ptr_array_index(current, j))->uuid, gs->uuid) == 0;
-        if (known)
-            continue;
-        rules = rich_rules_minus(gs->rules, NULL);
-        if (!vfw_firewalld_edit_everywhere(fw, none, rules, error) ||
-            !vfw_state_remove_guest(state, gs->uuid, error))
-            return FALSE;
-        (*removed)++;
+            known = strcmp(((VfwGuestState *)g_ptr_array_index(current, j))->uuid, e.gs->uuid) == 0;
+        if (!known)
+            g_array_append_val(entries, e);
     }
-    return TRUE;
+    if (entries->len == 0)
+        return TRUE;
+    fw = vfw_firewalld_new(ctx->bus, timeout_ms, error);
+    if (!fw)
+        return FALSE;
+    if (reassert_batch(state, fw, (Recorded *)entries->data, entries->len, applied, removed,
+                       &local_error))
+        return TRUE;
+    if (!g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD)) {
+        g_propagate_error(error, g_steal_pointer(&local_error));
+        return FALSE;
+    }
+    for (guint i = 0; i < entries->len; i++) {
+        const Recorded *e = &g_array_index(entries, Recorded, i);
+        g_clear_error(&local_error);
+        if (reassert_batch(state, fw, e, 1, applied, removed, &local_error))
+            continue;
+        if (!g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD)) {
+            g_propagate_error(error, g_steal_pointer(&local_error));
+            return FALSE;
+        }
+        g_ptr_array_add(warnings,
+                        g_strdup_printf("guest '%s': %s", e->gs->name, local_error->message));
+        refused++;
+    }
+    if (refused)
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD,
+                    "firewalld refused the rules of %u recorded guests (see the warnings above); "
+                    "their records are kept",
+                    refused);
+    return refused == 0;
 }
 
 /**

@@ -28,9 +28,10 @@ struct FakeFirewalld {
     GHashTable *bindings[2];       /* iface -> zone; [0] runtime, [1] permanent */
     char *fault_method, *fault_target, *fault_message; /* message NULL: hang */
     GPtrArray *held;                                   /* invocations never answered (hang) */
-    guint writes;  /* setPolicySettings + update calls that succeeded */
-    guint calls;   /* method calls received */
-    guint hung_at; /* @calls when the first call was held back; 0: none */
+    guint writes;   /* setPolicySettings + update calls that succeeded */
+    guint calls;    /* method calls received */
+    guint hung_at;  /* @calls when the first call was held back; 0: none */
+    char *bad_rule; /* a write carrying it is refused: INVALID_RULE */
 
     char *address;
     GMainContext *context;
@@ -79,22 +80,6 @@ policy_settings(FakeFirewalld *fake, guint place)
     return g_variant_new("(@a{sv})", g_variant_builder_end(&b));
 }
 
-/* Replaces the lists the settings carry, as firewalld does (other keys are kept). */
-static void
-policy_update(FakeFirewalld *fake, guint place, GVariant *settings)
-{
-    g_autoptr(GVariant) rules = g_variant_lookup_value(settings, "rich_rules", NULL);
-    g_autofree const char **strv = NULL;
-
-    fake->writes++;
-    if (!rules)
-        return;
-    strv = g_variant_get_strv(rules, NULL);
-    g_ptr_array_set_size(fake->rules[place], 0);
-    for (guint i = 0; strv[i]; i++)
-        g_ptr_array_add(fake->rules[place], g_strdup(strv[i]));
-}
-
 /* firewalld's refusals: its exception, the message starting with the code. */
 static void
 raise_code(GDBusMethodInvocation *inv, const char *code, const char *what)
@@ -102,6 +87,27 @@ raise_code(GDBusMethodInvocation *inv, const char *code, const char *what)
     g_autofree char *message = g_strdup_printf("%s: %s", code, what);
 
     g_dbus_method_invocation_return_dbus_error(inv, FW_EXCEPTION, message);
+}
+
+/* Replaces the lists the settings carry, as firewalld does (other keys are kept); refuses
+ * the whole write, changing nothing, when it carries the bad rule. */
+static void
+policy_update(FakeFirewalld *fake, guint place, GVariant *settings, GDBusMethodInvocation *inv)
+{
+    g_autoptr(GVariant) rules = g_variant_lookup_value(settings, "rich_rules", NULL);
+    g_autofree const char **strv = rules ? g_variant_get_strv(rules, NULL) : NULL;
+
+    if (strv && fake->bad_rule && g_strv_contains(strv, fake->bad_rule)) {
+        raise_code(inv, "INVALID_RULE", fake->bad_rule);
+        return;
+    }
+    if (strv) {
+        g_ptr_array_set_size(fake->rules[place], 0);
+        for (guint i = 0; strv[i]; i++)
+            g_ptr_array_add(fake->rules[place], g_strdup(strv[i]));
+    }
+    fake->writes++;
+    g_dbus_method_invocation_return_value(inv, NULL);
 }
 
 /* Runtime zone methods on the main object. */
@@ -166,8 +172,7 @@ handle_policy(FakeFirewalld *fake, const char *method, GVariant *params, GDBusMe
         return;
     }
     if (settings) {
-        policy_update(fake, (guint)p * 2, settings);
-        g_dbus_method_invocation_return_value(inv, NULL);
+        policy_update(fake, (guint)p * 2, settings, inv);
     } else {
         g_dbus_method_invocation_return_value(inv, policy_settings(fake, (guint)p * 2));
     }
@@ -207,8 +212,7 @@ handle_config_policy(FakeFirewalld *fake, int p, const char *method, GVariant *p
         return;
     }
     g_variant_get(params, "(@a{sv})", &settings);
-    policy_update(fake, (guint)p * 2 + 1, settings);
-    g_dbus_method_invocation_return_value(inv, NULL);
+    policy_update(fake, (guint)p * 2 + 1, settings, inv);
 }
 
 static void
@@ -476,6 +480,7 @@ fake_firewalld_stop(FakeFirewalld *fake)
     g_free(fake->fault_method);
     g_free(fake->fault_target);
     g_free(fake->fault_message);
+    g_free(fake->bad_rule);
     g_free(fake->address);
     g_mutex_clear(&fake->lock);
     g_cond_clear(&fake->ready_cond);
@@ -591,4 +596,18 @@ fake_firewalld_calls_since_hang(FakeFirewalld *fake)
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
 
     return fake->hung_at ? fake->calls - fake->hung_at : 0;
+}
+
+/**
+ * fake_firewalld_refuse_rule:
+ * From now on, every policy write that carries @rule is refused with INVALID_RULE, as
+ * firewalld refuses a rule it cannot parse (NULL: none).
+ */
+void
+fake_firewalld_refuse_rule(FakeFirewalld *fake, const char *rule)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+
+    g_free(fake->bad_rule);
+    fake->bad_rule = g_strdup(rule);
 }

@@ -27,4 +27,5 @@ void fake_firewalld_fail(FakeFirewalld *fake, const char *method, const char *ta
 void fake_firewalld_hang(FakeFirewalld *fake, const char *method, const char *target);
 void fake_firewalld_clear_faults(FakeFirewalld *fake);
 guint fake_firewalld_writes(FakeFirewalld *fake);
+void fake_firewalld_refuse_rule(FakeFirewalld *fake, const char *rule);
 guint fake_firewalld_calls_since_hang(FakeFirewalld *fake);

@@ -613,6 +613,96 @@ test_lease_retry(HookFixture *hx, gconstpointer data)
     g_assert_cmpuint(gs->rules->len, ==, 2);
 }
 
+/* A record for the reassert tests: guest NAME (UUID) with one rule, host port @port. */
+static VfwGuestState *
+recorded_guest(const char *name, const char *uuid, const char *port, gboolean pending,
+               gboolean stopped)
+{
+    VfwGuestState *gs = vfw_guest_state_new(name, uuid);
+    g_autofree char *spec_text = g_strdup_printf("%s:80/tcp", port);
+    VfwPortSpec spec;
+
+    g_assert_true(vfw_port_spec_parse(spec_text, &spec, NULL));
+    g_ptr_array_add(gs->rules, vfw_rule_new(&spec, G_SOCKET_FAMILY_IPV4, "192.168.100.20", NULL,
+                                            "routed", "test"));
+    gs->pending = pending;
+    gs->stopped = stopped;
+    return gs;
+}
+
+/* The boot-time reassert (`sync --offline`): three pending guests and a stopped one go in
+ * one transaction (4 writes, not 4 per guest). When firewalld refuses one guest's rule,
+ * the others are still done, the refused one keeps its record, and the result names it. */
+static void
+test_reassert_batch(HookFixture *hx, gconstpointer data)
+{
+    static const char *const uuids[] = {
+        "11111111-1111-4111-8111-111111111111",
+        "22222222-2222-4222-8222-222222222222",
+        "33333333-3333-4333-8333-333333333333",
+        "44444444-4444-4444-8444-444444444444",
+    };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(VfwState) state = vfw_state_open(hx->ctx.statedir, 1000, &error);
+    g_autoptr(VfwGuestState) a = recorded_guest("a", uuids[0], "9001", TRUE, FALSE);
+    g_autoptr(VfwGuestState) b = recorded_guest("b", uuids[1], "9002", TRUE, FALSE);
+    g_autoptr(VfwGuestState) c = recorded_guest("c", uuids[2], "9003", TRUE, FALSE);
+    g_autoptr(VfwGuestState) d = recorded_guest("d", uuids[3], "9004", FALSE, TRUE);
+    const char *stale[] = { RULE_ADMIN, ((VfwRule *)g_ptr_array_index(d->rules, 0))->rich_rule,
+                            NULL };
+    static const char *const good[] = { RULE_ADMIN, NULL };
+    const char *bad = ((VfwRule *)g_ptr_array_index(c->rules, 0))->rich_rule;
+    g_autoptr(VfwGuestState) still = NULL;
+    g_auto(GStrv) published = NULL;
+    guint applied = 0, removed = 0;
+
+    g_assert_no_error(error);
+    for (guint i = 0; i < FAKE_PLACES; i++)
+        fake_firewalld_set_rules(hx->base.fake, i, stale);
+    g_assert_true(vfw_state_save_guest(state, a, &error));
+    g_assert_true(vfw_state_save_guest(state, b, &error));
+    g_assert_true(vfw_state_save_guest(state, d, &error));
+    g_clear_pointer(&state, vfw_state_close);
+
+    g_assert_true(vfw_reassert_recorded(&hx->ctx, 2000, &applied, &removed, warnings, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(applied, ==, 2);
+    g_assert_cmpuint(removed, ==, 1);
+    g_assert_cmpuint(fake_firewalld_writes(hx->base.fake), ==, 4);
+    published = assert_same_everywhere(hx, 3); /* in the order the records are listed */
+    g_assert_cmpstr(published[0], ==, RULE_ADMIN);
+    for (guint i = 0; i < 2; i++) {
+        VfwGuestState *gs = i == 0 ? a : b;
+        g_assert_true(g_strv_contains((const char *const *)published,
+                                      ((VfwRule *)g_ptr_array_index(gs->rules, 0))->rich_rule));
+    }
+
+    /* now c too, which firewalld refuses; a and b go out (stopped) meanwhile */
+    state = vfw_state_open(hx->ctx.statedir, 1000, &error);
+    a->stopped = b->stopped = TRUE;
+    g_assert_true(vfw_state_save_guest(state, a, &error));
+    g_assert_true(vfw_state_save_guest(state, b, &error));
+    g_assert_true(vfw_state_save_guest(state, c, &error));
+    g_clear_pointer(&state, vfw_state_close);
+    fake_firewalld_refuse_rule(hx->base.fake, bad);
+    applied = removed = 0;
+    g_assert_false(vfw_reassert_recorded(&hx->ctx, 2000, &applied, &removed, warnings, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+    assert_contains(error->message, "refused the rules of 1 recorded guests");
+    g_assert_cmpuint(applied, ==, 0);
+    g_assert_cmpuint(removed, ==, 2);
+    g_assert_cmpuint(warnings->len, ==, 1);
+    assert_contains(g_ptr_array_index(warnings, 0), "guest 'c': firewalld: virtfw-forward: "
+                                                    "INVALID_RULE");
+    for (guint i = 0; i < FAKE_PLACES; i++)
+        assert_place(hx->base.fake, i, good);
+    state = vfw_state_open(hx->ctx.statedir, 1000, &error);
+    g_assert_true(vfw_state_load_guest(state, uuids[2], &still, &error));
+    g_assert_nonnull(still);
+    g_assert_true(still->pending);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -655,6 +745,8 @@ main(int argc, char **argv)
     g_test_add("/hook/stop-refused", HookFixture, NULL, hook_setup, test_hook_stop_refused,
                hook_teardown);
     g_test_add("/lease/retry", HookFixture, NULL, hook_setup, test_lease_retry, hook_teardown);
+    g_test_add("/reassert/batch", HookFixture, NULL, hook_setup, test_reassert_batch,
+               hook_teardown);
 
     rc = g_test_run();
     g_test_dbus_down(test_bus);
