@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `virt-firewalld status [GUEST...] [--json]`: one row per forward, live or not in
+ * firewalld's runtime and permanent configuration; bridges and their zones.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "firewalld.h"
+#include "netzone.h"
+#include "state.h"
+#include "survey.h"
+#include "vfw-error.h"
+
+typedef struct {
+    const char *guest;
+    const char *uuid;
+    const VfwRule *rule;
+    gboolean runtime;
+    gboolean permanent;
+    const char *state; /* "ok", "missing", "stale: guest not running" */
+} StatusRow;
+
+static char *
+json_string(const char *s)
+{
+    GString *out = g_string_new("\"");
+
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_printf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            g_string_append_printf(out, "\\u%04x", *p);
+        else
+            g_string_append_c(out, *p);
+    }
+    g_string_append_c(out, '"');
+    return g_string_free(out, FALSE);
+}
+
+static char *
+host_side(const VfwRule *rule)
+{
+    g_autofree char *ports =
+        vfw_port_range_to_string(rule->spec.host_port, rule->spec.host_port_end);
+    if (rule->spec.host_family == G_SOCKET_FAMILY_IPV6)
+        return g_strdup_printf("[%s]:%s", rule->spec.host_addr, ports);
+    if (rule->spec.host_family == G_SOCKET_FAMILY_IPV4)
+        return g_strdup_printf("%s:%s", rule->spec.host_addr, ports);
+    return g_strdup_printf("*:%s", ports);
+}
+
+static char *
+guest_side(const VfwRule *rule)
+{
+    g_autofree char *ports =
+        vfw_port_range_to_string(rule->spec.guest_port, rule->spec.guest_port_end);
+    if (rule->family == G_SOCKET_FAMILY_IPV6)
+        return g_strdup_printf("[%s]:%s", rule->to_addr, ports);
+    return g_strdup_printf("%s:%s", rule->to_addr, ports);
+}
+
+static void
+add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules,
+         const VfwLiveRules *live, gboolean running)
+{
+    for (guint r = 0; r < rules->len; r++) {
+        const VfwRule *rule = g_ptr_array_index(rules, r);
+        StatusRow row = { .guest = guest, .uuid = uuid, .rule = rule };
+        row.runtime = g_hash_table_contains(live->sets[0], rule->rich_rule) &&
+                      g_hash_table_contains(live->sets[2], rule->rich_rule);
+        row.permanent = g_hash_table_contains(live->sets[1], rule->rich_rule) &&
+                        g_hash_table_contains(live->sets[3], rule->rich_rule);
+        if (!running)
+            row.state = "stale: guest not running";
+        else
+            row.state = row.runtime && row.permanent ? "ok" : "missing";
+        g_array_append_val(rows, row);
+    }
+}
+
+/* Rules a running guest publishes from DHCP leases (`watch` keeps them in its record). */
+static void
+add_lease_rows(GArray *rows, const VfwSurvey *sv, const VfwDomain *d, const VfwLiveRules *live)
+{
+    for (guint i = 0; i < sv->recorded->len; i++) {
+        const VfwGuestState *gs = g_ptr_array_index(sv->recorded, i);
+        g_autoptr(GPtrArray) from_lease = NULL;
+
+        if (strcmp(gs->uuid, d->uuid) != 0)
+            continue;
+        from_lease = g_ptr_array_new();
+        for (guint r = 0; r < gs->rules->len; r++) {
+            VfwRule *rule = g_ptr_array_index(gs->rules, r);
+            if (rule->origin && g_str_has_prefix(rule->origin, "lease "))
+                g_ptr_array_add(from_lease, rule);
+        }
+        add_rows(rows, d->name, d->uuid, from_lease, live, TRUE);
+    }
+}
+
+static gboolean
+wanted(char **names, const char *guest)
+{
+    return !names[0] || g_strv_contains((const char *const *)names, guest);
+}
+
+static void
+print_status_text(GArray *rows, const VfwSurvey *sv, GPtrArray *bridges)
+{
+    g_print("%-16s %-5s %-26s %-30s %-3s %-4s %s\n", "GUEST", "PROTO", "HOST", "GUEST ADDRESS",
+            "RT", "PERM", "STATE");
+    for (guint i = 0; i < rows->len; i++) {
+        const StatusRow *row = &g_array_index(rows, StatusRow, i);
+        g_autofree char *host = host_side(row->rule);
+        g_autofree char *dest = guest_side(row->rule);
+        g_print("%-16s %-5s %-26s %-30s %-3s %-4s %s\n", row->guest,
+                vfw_proto_to_string(row->rule->spec.proto), host, dest, row->runtime ? "yes" : "no",
+                row->permanent ? "yes" : "no", row->state);
+    }
+    if (bridges->len)
+        g_print("\n%-16s %-8s %-16s %s\n", "NETWORK", "MODE", "BRIDGE", "ZONE");
+    for (guint i = 0; i < bridges->len; i += 4)
+        g_print("%-16s %-8s %-16s %s\n", (char *)bridges->pdata[i], (char *)bridges->pdata[i + 1],
+                (char *)bridges->pdata[i + 2], (char *)bridges->pdata[i + 3]);
+}
+
+static void
+print_status_json(GArray *rows, GPtrArray *bridges)
+{
+    g_print("{\"version\": 1, \"forwards\": [");
+    for (guint i = 0; i < rows->len; i++) {
+        const StatusRow *row = &g_array_index(rows, StatusRow, i);
+        g_autofree char *guest = json_string(row->guest);
+        g_autofree char *host = host_side(row->rule);
+        g_autofree char *dest = guest_side(row->rule);
+        g_autofree char *rule = json_string(row->rule->rich_rule);
+        g_print("%s\n  {\"guest\": %s, \"uuid\": \"%s\", \"protocol\": \"%s\", "
+                "\"family\": \"%s\", \"host\": \"%s\", \"guest_address\": \"%s\", "
+                "\"policy\": \"%s\", \"runtime\": %s, \"permanent\": %s, \"state\": \"%s\", "
+                "\"rich_rule\": %s}",
+                i ? "," : "", guest, row->uuid, vfw_proto_to_string(row->rule->spec.proto),
+                row->rule->family == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4", host, dest,
+                VFW_POLICY_FORWARD, row->runtime ? "true" : "false",
+                row->permanent ? "true" : "false", row->state, rule);
+    }
+    g_print("\n], \"bridges\": [");
+    for (guint i = 0; i < bridges->len; i += 4) {
+        g_autofree char *net = json_string(bridges->pdata[i]);
+        g_print("%s\n  {\"network\": %s, \"mode\": \"%s\", \"bridge\": \"%s\", \"zone\": \"%s\"}",
+                i ? "," : "", net, (char *)bridges->pdata[i + 1], (char *)bridges->pdata[i + 2],
+                (char *)bridges->pdata[i + 3]);
+    }
+    g_print("\n]}\n");
+}
+
+/* network, mode, bridge, runtime zone: four strings per active network with a bridge. */
+static GPtrArray *
+bridge_rows(const VfwContext *ctx, const VfwSurvey *sv)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(ctx->bus, sv->config->dbus_timeout_ms, NULL);
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, sv->networks);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        const VfwNetwork *net = value;
+        char *zone = NULL;
+        if (!net->bridge)
+            continue;
+        if (!fw || !vfw_firewalld_zone_of_interface(fw, net->bridge, FALSE, &zone, NULL))
+            zone = g_strdup("?");
+        g_ptr_array_add(out, g_strdup(net->name));
+        g_ptr_array_add(out, g_strdup(vfw_net_mode_to_string(net->mode)));
+        g_ptr_array_add(out, g_strdup(net->bridge));
+        g_ptr_array_add(out, *zone ? zone : (g_free(zone), g_strdup("-")));
+    }
+    return out;
+}
+
+/**
+ * vfw_cli_status:
+ * `status [GUEST...] [--json]`: one row per forward, whether it is live in firewalld's
+ * runtime and permanent configuration; bridges and their zones. FALSE (exit 1) when
+ * anything is missing or stale.
+ */
+gboolean
+vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    g_autoptr(VfwSurvey) sv = NULL;
+    g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(StatusRow));
+    g_autoptr(GPtrArray) bridges = NULL;
+    g_auto(VfwLiveRules) live = { { NULL } };
+    gboolean json = FALSE;
+    guint bad = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = TRUE;
+        else
+            g_ptr_array_add(names, argv[i]);
+    }
+    g_ptr_array_add(names, NULL);
+    sv = vfw_survey_new(ctx, error);
+    if (!sv || !vfw_live_rules_load(ctx, sv->config, &live, error))
+        return FALSE;
+    for (guint i = 0; i < sv->domains->len; i++) {
+        const VfwDomain *d = g_ptr_array_index(sv->domains, i);
+        const VfwPlan *plan = g_ptr_array_index(sv->plans, i);
+        if (!wanted((char **)names->pdata, d->name))
+            continue;
+        if (plan) {
+            add_rows(rows, d->name, d->uuid, plan->rules, &live, TRUE);
+            add_lease_rows(rows, sv, d, &live);
+        } else
+            g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(sv->plan_errors, i)));
+        bad += plan ? 0 : 1;
+    }
+    for (guint i = 0; i < sv->recorded->len; i++) {
+        const VfwGuestState *gs = g_ptr_array_index(sv->recorded, i);
+        if (!vfw_survey_is_running(sv, gs->uuid) && wanted((char **)names->pdata, gs->name))
+            add_rows(rows, gs->name, gs->uuid, gs->rules, &live, FALSE);
+    }
+    bridges = bridge_rows(ctx, sv);
+    if (json)
+        print_status_json(rows, bridges);
+    else
+        print_status_text(rows, sv, bridges);
+    for (guint i = 0; i < rows->len; i++)
+        bad += strcmp(g_array_index(rows, StatusRow, i).state, "ok") != 0;
+    if (bad) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD,
+                    "status: %u forwards missing or stale ('virt-firewalld sync' repairs them)",
+                    bad);
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The survey the sync and status verbs share: running guests and active networks from
+ * libvirt, our records, the plans, and the rules live in firewalld.
+ */
+#include "survey.h"
+
+#include <string.h>
+
+#include "firewalld.h"
+#include "state.h"
+#include "virt.h"
+
+/**
+ * vfw_survey_free:
+ * Frees @sv; NULL-safe.
+ */
+void
+vfw_survey_free(VfwSurvey *sv)
+{
+    if (!sv)
+        return;
+    vfw_config_free(sv->config);
+    g_clear_pointer(&sv->domains, g_ptr_array_unref);
+    g_clear_pointer(&sv->networks, g_hash_table_unref);
+    g_clear_pointer(&sv->plans, g_ptr_array_unref);
+    g_clear_pointer(&sv->plan_errors, g_ptr_array_unref);
+    g_clear_pointer(&sv->recorded, g_ptr_array_unref);
+    g_free(sv);
+}
+
+/**
+ * vfw_survey_is_running:
+ * TRUE when guest @uuid runs, as libvirt said.
+ */
+gboolean
+vfw_survey_is_running(const VfwSurvey *sv, const char *uuid)
+{
+    for (guint i = 0; i < sv->domains->len; i++) {
+        if (strcmp(((VfwDomain *)g_ptr_array_index(sv->domains, i))->uuid, uuid) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Records of the state directory, plus ledger records for guests it does not have. */
+static GPtrArray *
+list_recorded(const VfwContext *ctx, GError **error)
+{
+    g_autoptr(VfwState) state = vfw_context_open_state(ctx, error);
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GPtrArray) ledger = NULL;
+
+    if (!state || !(list = vfw_state_list_guests(state, error)) ||
+        !(ledger = vfw_state_list_ledger(state, error)))
+        return NULL;
+    for (guint i = 0; i < ledger->len; i++) {
+        VfwGuestState *gs = g_ptr_array_index(ledger, i);
+        gboolean known = FALSE;
+        for (guint j = 0; j < list->len && !known; j++)
+            known = strcmp(((VfwGuestState *)g_ptr_array_index(list, j))->uuid, gs->uuid) == 0;
+        if (!known)
+            g_ptr_array_add(list, g_ptr_array_steal_index(ledger, i--));
+    }
+    return g_steal_pointer(&list);
+}
+
+/**
+ * vfw_survey_new:
+ * Asks libvirt (read-only) what runs, loads the configuration and our records, and plans
+ * every running guest.
+ */
+VfwSurvey *
+vfw_survey_new(const VfwContext *ctx, GError **error)
+{
+    g_autoptr(VfwSurvey) sv = g_new0(VfwSurvey, 1);
+    g_autoptr(virConnect) conn = vfw_virt_connect(NULL, TRUE, error);
+
+    if (!conn)
+        return NULL;
+    sv->config = vfw_config_load(ctx->confdir, error);
+    if (!sv->config || !(sv->domains = vfw_virt_running_domains(conn, error)) ||
+        !(sv->networks = vfw_virt_active_networks(conn, error)) ||
+        !(sv->recorded = list_recorded(ctx, error)))
+        return NULL;
+    sv->plans = g_ptr_array_new_with_free_func((GDestroyNotify)vfw_plan_free);
+    sv->plan_errors = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < sv->domains->len; i++) {
+        g_autoptr(GError) local_error = NULL;
+        VfwPlan *plan = vfw_plan_for_domain(sv->config, g_ptr_array_index(sv->domains, i),
+                                            sv->networks, &local_error);
+        g_ptr_array_add(sv->plans, plan);
+        g_ptr_array_add(sv->plan_errors, plan ? NULL : g_strdup(local_error->message));
+    }
+    return g_steal_pointer(&sv);
+}
+
+/**
+ * vfw_live_rules_clear:
+ * Frees the sets of @live.
+ */
+void
+vfw_live_rules_clear(VfwLiveRules *live)
+{
+    for (int i = 0; i < 4; i++)
+        g_clear_pointer(&live->sets[i], g_hash_table_unref);
+}
+
+/**
+ * vfw_live_rules_load:
+ * Reads the rich rules of both our policies, runtime and permanent, from firewalld.
+ */
+gboolean
+vfw_live_rules_load(const VfwContext *ctx, const VfwConfig *config, VfwLiveRules *live,
+                    GError **error)
+{
+    const char *policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, error);
+
+    if (!fw)
+        return FALSE;
+    for (int i = 0; i < 4; i++) {
+        g_auto(GStrv) rules = NULL;
+        if (!vfw_firewalld_policy_get_rules(fw, policies[i / 2], i % 2, &rules, error))
+            return FALSE;
+        live->sets[i] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        for (guint r = 0; rules[r]; r++)
+            g_hash_table_add(live->sets[i], g_strdup(rules[r]));
+    }
+    return TRUE;
+}
