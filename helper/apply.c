@@ -314,7 +314,7 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
     guint refused = 0;
 
     if (!state || !(current = vfw_state_list_guests(state, error)) ||
-        !(ledger = vfw_state_list_ledger(state, error)))
+        !(ledger = vfw_state_list_ledger(state, current, error)))
         return FALSE;
     for (guint i = 0; i < current->len; i++) {
         Recorded e = { g_ptr_array_index(current, i), FALSE };
@@ -323,12 +323,7 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
     }
     for (guint i = 0; i < ledger->len; i++) {
         Recorded e = { g_ptr_array_index(ledger, i), TRUE };
-        gboolean known = FALSE;
-
-        for (guint j = 0; j < current->len && !known; j++)
-            known = strcmp(((VfwGuestState *)g_ptr_array_index(current, j))->uuid, e.gs->uuid) == 0;
-        if (!known)
-            g_array_append_val(entries, e);
+        g_array_append_val(entries, e);
     }
     if (entries->len == 0)
         return TRUE;

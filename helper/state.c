@@ -470,16 +470,14 @@ vfw_state_remove_guest(VfwState *state, const char *uuid, GError **error)
     return !state->ledger || vfw_state_remove_file(state->ledger, "guests", file, error);
 }
 
-/**
- * vfw_state_list_guests:
- * Every guest record (VfwGuestState), e.g. for conflict checks and sync. Unreadable
- * records are errors: silently skipping one could hide a conflict.
- */
-GPtrArray *
-vfw_state_list_guests(VfwState *state, GError **error)
+/* Every record of @state but those of the guests in @skip (VfwGuestState, or NULL): their
+ * files are not even read. */
+static GPtrArray *
+list_guests_except(VfwState *state, GPtrArray *skip, GError **error)
 {
     g_autoptr(GPtrArray) list =
         g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
+    g_autoptr(GHashTable) skip_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GError) local_error = NULL;
     int dir = open_subdir(state, "guests", FALSE, &local_error);
     DIR *d;
@@ -497,11 +495,15 @@ vfw_state_list_guests(VfwState *state, GError **error)
         close(dir);
         return set_errno_error(error, state->path, "guests"), NULL;
     }
+    for (guint i = 0; skip && i < skip->len; i++)
+        g_hash_table_add(skip_files,
+                         guest_file_name(((VfwGuestState *)g_ptr_array_index(skip, i))->uuid));
     while ((ent = readdir(d))) {
         g_autofree char *uuid = NULL;
         VfwGuestState *gs = NULL;
 
-        if (ent->d_name[0] == '.' || !g_str_has_suffix(ent->d_name, ".state"))
+        if (ent->d_name[0] == '.' || !g_str_has_suffix(ent->d_name, ".state") ||
+            g_hash_table_contains(skip_files, ent->d_name))
             continue;
         uuid = g_strndup(ent->d_name, strlen(ent->d_name) - strlen(".state"));
         if (!vfw_state_load_guest(state, uuid, &gs, error)) {
@@ -516,16 +518,28 @@ vfw_state_list_guests(VfwState *state, GError **error)
 }
 
 /**
- * vfw_state_list_ledger:
- * The guest records of the persistent ledger (empty without one): what may still be in
- * firewalld's permanent configuration from before a crash or reboot.
+ * vfw_state_list_guests:
+ * Every guest record (VfwGuestState), e.g. for conflict checks and sync. Unreadable
+ * records are errors: silently skipping one could hide a conflict.
  */
 GPtrArray *
-vfw_state_list_ledger(VfwState *state, GError **error)
+vfw_state_list_guests(VfwState *state, GError **error)
+{
+    return list_guests_except(state, NULL, error);
+}
+
+/**
+ * vfw_state_list_ledger:
+ * The guest records of the persistent ledger (empty without one): what may still be in
+ * firewalld's permanent configuration from before a crash or reboot. Records of the guests
+ * in @known (VfwGuestState, e.g. the state directory's; NULL: none) are left out unread.
+ */
+GPtrArray *
+vfw_state_list_ledger(VfwState *state, GPtrArray *known, GError **error)
 {
     if (!state->ledger)
         return g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
-    return vfw_state_list_guests(state->ledger, error);
+    return list_guests_except(state->ledger, known, error);
 }
 
 /**

@@ -29,7 +29,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwState, vfw_state_close)
 
 const char *vfw_state_path(VfwState *state);
 gboolean vfw_state_open_ledger(VfwState *state, const char *path, GError **error);
-GPtrArray *vfw_state_list_ledger(VfwState *state, GError **error);
+GPtrArray *vfw_state_list_ledger(VfwState *state, GPtrArray *known, GError **error);
 gboolean vfw_state_load_guest(VfwState *state, const char *uuid, VfwGuestState **out,
                               GError **error);
 gboolean vfw_state_load_guest_any(VfwState *state, const char *uuid, VfwGuestState **out,

@@ -52,16 +52,9 @@ list_recorded(const VfwContext *ctx, GError **error)
     g_autoptr(GPtrArray) ledger = NULL;
 
     if (!state || !(list = vfw_state_list_guests(state, error)) ||
-        !(ledger = vfw_state_list_ledger(state, error)))
+        !(ledger = vfw_state_list_ledger(state, list, error)))
         return NULL;
-    for (guint i = 0; i < ledger->len; i++) {
-        VfwGuestState *gs = g_ptr_array_index(ledger, i);
-        gboolean known = FALSE;
-        for (guint j = 0; j < list->len && !known; j++)
-            known = strcmp(((VfwGuestState *)g_ptr_array_index(list, j))->uuid, gs->uuid) == 0;
-        if (!known)
-            g_ptr_array_add(list, g_ptr_array_steal_index(ledger, i--));
-    }
+    g_ptr_array_extend_and_steal(list, g_steal_pointer(&ledger));
     return g_steal_pointer(&list);
 }
 

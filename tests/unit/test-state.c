@@ -479,7 +479,7 @@ test_ledger(Fixture *fx, gconstpointer data)
     struct stat st;
 
     /* Without a ledger: nothing to list, and _any is plain load. */
-    list = vfw_state_list_ledger(fx->state, &error);
+    list = vfw_state_list_ledger(fx->state, NULL, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(list->len, ==, 0);
     g_clear_pointer(&list, g_ptr_array_unref);
@@ -492,10 +492,18 @@ test_ledger(Fixture *fx, gconstpointer data)
     g_assert_true(vfw_state_save_guest(fx->state, a, &error));
     g_assert_no_error(error);
     g_assert_true(g_file_test(mirrored, G_FILE_TEST_IS_REGULAR));
-    list = vfw_state_list_ledger(fx->state, &error);
+    list = vfw_state_list_ledger(fx->state, NULL, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(list->len, ==, 1);
     assert_guests_equal(a, g_ptr_array_index(list, 0));
+    /* records the caller already has (the state directory's) are left out */
+    {
+        g_autoptr(GPtrArray) known = vfw_state_list_guests(fx->state, &error);
+        g_autoptr(GPtrArray) rest = vfw_state_list_ledger(fx->state, known, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(known->len, ==, 1);
+        g_assert_cmpuint(rest->len, ==, 0);
+    }
     g_clear_pointer(&list, g_ptr_array_unref);
 
     /* A reboot empties /run: only the ledger still knows. */
