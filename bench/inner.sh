@@ -401,6 +401,7 @@ for verb in status sync; do
     for ((i = 1; i <= T; i++)); do cli_run cli "$verb" 1000 virt-firewalld $verb; done
 done
 for ((i = 1; i <= T; i++)); do cli_run cli "status --json" 1000 virt-firewalld status --json; done
+for ((i = 1; i <= T; i++)); do cli_run cli "sync --offline" 1000 virt-firewalld sync --offline; done
 tap_is "still 1000 forwards live after sync" "$(live_count)" 1000
 # what process start-up alone costs (RSS, time): our binary doing nothing, the hook
 # without libvirt and floor-client on an operation they ignore

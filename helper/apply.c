@@ -36,11 +36,8 @@ rich_rules_minus(GPtrArray *rules, GPtrArray *except)
 static VfwRule *
 rule_copy(const VfwRule *r)
 {
-    VfwRule *copy = vfw_rule_new(&r->spec, r->family, r->to_addr, r->source, r->network, r->origin);
-
-    g_free(copy->rich_rule);
-    copy->rich_rule = g_strdup(r->rich_rule);
-    return copy;
+    return vfw_rule_new_recorded(&r->spec, r->family, r->to_addr, r->source, r->network, r->origin,
+                                 r->rich_rule);
 }
 /* The message naming the other guest whose rules or lease forwards catch the host port of
  * @spec (@family; G_SOCKET_FAMILY_INVALID: any), or NULL. Lease forwards are IPv4. */

@@ -36,12 +36,14 @@ vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *t
 }
 
 /**
- * vfw_rule_new:
- * A rule for @spec, with its rich rule text built.
+ * vfw_rule_new_recorded:
+ * A rule as a record keeps it: @rich_rule is the exact text that was applied (the text to
+ * remove later), taken as it is rather than built again.
  */
 VfwRule *
-vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr, const char *source,
-             const char *network, const char *origin)
+vfw_rule_new_recorded(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
+                      const char *source, const char *network, const char *origin,
+                      const char *rich_rule)
 {
     VfwRule *rule = g_new0(VfwRule, 1);
 
@@ -51,6 +53,20 @@ vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
     rule->source = g_strdup(source);
     rule->network = g_strdup(network);
     rule->origin = g_strdup(origin);
+    rule->rich_rule = g_strdup(rich_rule);
+    return rule;
+}
+
+/**
+ * vfw_rule_new:
+ * A rule with its rich rule text built from the other fields.
+ */
+VfwRule *
+vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr, const char *source,
+             const char *network, const char *origin)
+{
+    VfwRule *rule = vfw_rule_new_recorded(spec, family, to_addr, source, network, origin, NULL);
+
     rule->rich_rule = vfw_rich_rule_build(spec, family, to_addr, source);
     return rule;
 }

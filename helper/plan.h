@@ -42,6 +42,9 @@ char *vfw_lease_origin(const VfwLeaseForward *lf);
 void vfw_rule_free(gpointer data);
 VfwRule *vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
                       const char *source, const char *network, const char *origin);
+VfwRule *vfw_rule_new_recorded(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
+                               const char *source, const char *network, const char *origin,
+                               const char *rich_rule);
 char *vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
                           const char *source);
 

@@ -373,20 +373,16 @@ read_rule(GKeyFile *kf, const char *group, GError **error)
     g_autofree char *origin = g_key_file_get_string(kf, group, "origin", NULL);
     g_autofree char *rich = g_key_file_get_string(kf, group, "rich-rule", NULL);
     VfwPortSpec spec;
-    VfwRule *rule;
 
     if (!spec_text || !to_addr || !rich || !vfw_port_spec_parse(spec_text, &spec, error)) {
         if (error && !*error)
             g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "[%s] incomplete", group);
         return NULL;
     }
-    rule = vfw_rule_new(
-        &spec, g_strcmp0(family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4,
-        to_addr, source, network, origin);
     /* Keep the rule exactly as applied: that is the text to remove. */
-    g_free(rule->rich_rule);
-    rule->rich_rule = g_steal_pointer(&rich);
-    return rule;
+    return vfw_rule_new_recorded(
+        &spec, g_strcmp0(family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4,
+        to_addr, source, network, origin, rich);
 }
 
 static VfwGuestState *
