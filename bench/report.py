@@ -482,8 +482,8 @@ else:
 w(f"""4. **Every apply parses every guest's record (`check_conflicts()` -> `vfw_state_list_guests()`,
    helper/apply.c, state.c):** {fmt(pct(hook_cg, 'vfw_state_list_guests'), 1)}% of a prepare at
    1,000 forwards (10 records of 100 rules; 40.1% at commit 71e1643), growing with all
-   forwards on the host: 44 M instructions, a few ms, against the ~1.5 s firewalld takes for
-   the same prepare (point 5). Since 71e1643 `read_rule()` no longer builds each stored rule's
+   forwards on the host: {fmt((hook_cg_total or 0) * (pct(hook_cg, 'vfw_state_list_guests') or 0) / 1e8, 0)} M instructions, a few ms, against the
+   {fmt(med(vals('profile', 'ours prepare', 1000, 'wall_us', 1000)), 0)} ms the whole prepare took (point 5: firewalld's share). Since 71e1643 `read_rule()` no longer builds each stored rule's
    rich rule text only to replace it with the recorded one. What remains is GKeyFile parsing
    ({fmt(pct(hook_cg, 'g_key_file_load_from_data'), 1)}%). *Possible next step:* for conflicts, read only each record's
    `spec`/`family` keys, or keep one index of host ports -> guest in the state directory,
