@@ -372,6 +372,12 @@ def pct(shares, *names):
     return next((shares[n] for n in names if n in shares), None)
 
 
+def pcts(shares, *names):
+    """'12.3%', or words saying the function is below the callgrind excerpt's entries"""
+    v = pct(shares, *names)
+    return f"{fmt(v, 1)}%" if v is not None else "below the excerpt's top entries"
+
+
 def startup(name, metric, scale=1):
     return med(vals("startup", name, 0, metric, scale))
 
@@ -409,7 +415,7 @@ if PROTO:
    {fmt(ph['nolv']['startop_us'])} ms without libvirt and {fmt(ph['floor']['startop_us'])} ms for the
    floor's no-op, and *release* {fmt(ph['ours']['release_us'])} / {fmt(ph['nolv']['release_us'])} /
    {fmt(ph['floor']['release_us'])} ms. In callgrind, the dynamic loader's symbol relocation
-   (`_dl_relocate_object`) is {fmt(pct(hook_cg, '_dl_relocate_object'), 1)}% of all instructions of a
+   (`_dl_relocate_object`) is {pcts(hook_cg, '_dl_relocate_object')} of all instructions of a
    prepare at 1,000 forwards. {"This is why" if (r_start[0] or 0) > 1.3 or (r_stop[0] or 0) > 1.3 else "It weighs most where"}
    the 1-forward ratio to the floor is highest ({fmt(r_start[0])}x start, {fmt(r_stop[0])}x stop; without
    libvirt {fmt(ratio(start[('nolv', 1)], start[('floor', 1)]))}x and
@@ -440,7 +446,7 @@ else:
    binary was split off, the same benchmark measured 1.55x and 1.59x (the installed hook was
    `/usr/bin/virt-firewalld`, 57 libraries, 13.8 MiB doing nothing; `bench/results` at commit
    7674626), when the dynamic loader's relocation was 14.7% of a prepare's instructions at
-   1,000 forwards; now it is {f"{fmt(pct(hook_cg, '_dl_relocate_object'), 1)}%" if pct(hook_cg, '_dl_relocate_object') else "not among the top entries of the callgrind excerpt (`profile-callgrind-hook-1000.txt`)"}, where points 3
+   1,000 forwards; now it is {f"{pcts(hook_cg, '_dl_relocate_object')}" if pct(hook_cg, '_dl_relocate_object') else "not among the top entries of the callgrind excerpt (`profile-callgrind-hook-1000.txt`)"}, where points 3
    and 4 dominate.
 """)
 w(f"""2. **firewall-cmd at 1 forward:** the script's guest start took {fmt(start[('fwcmd', 1)], 0)} ms
@@ -458,8 +464,8 @@ if hook_cg_total is None or quadratic:
    already in the policy it calls `strv_has(wanted, ...)` (a linear scan of the list being
    built), and `strv_has(remove, ...)`: N^2/2 string comparisons per place, 4 places per apply
    or removal. In callgrind of one prepare at 1,000 forwards, `vfw_firewalld_policy_edit` is
-   {fmt(pct(hook_cg, 'vfw_firewalld_policy_edit'), 1)}% of the instructions and `strcmp`
-   {fmt(pct(hook_cg, '__strcmp_avx2', 'strcmp'), 1)}%; it grows with the square of the rules
+   {pcts(hook_cg, 'vfw_firewalld_policy_edit')} of the instructions and `strcmp`
+   {pcts(hook_cg, '__strcmp_avx2', 'strcmp')}; it grows with the square of the rules
    present (25 times that at 5,000).
    *Fix:* put `wanted` and `remove` in `GHashTable` sets (`g_str_hash`/`g_str_equal`, keys
    borrowed from `current` and `add`), keep the `GPtrArray` only for order: O(N).
@@ -473,19 +479,19 @@ else:
    {fmt(hook_cg_total / 1e6 if hook_cg_total else None, 0)} M instructions (179.7 M before). What remains of
    `vfw_firewalld_policy_edit` ({f"{fmt(pe, 1)}%" if pe is not None else "below the excerpt's entries"}) is linear: building the
    1,000-entry lists it writes back (`g_variant_new_string`
-   {fmt(pct(hook_cg, 'g_variant_new_string'), 1)}%) and reading those it gets, 4 times; GDBus's worker
+   {pcts(hook_cg, 'g_variant_new_string')}) and reading those it gets, 4 times; GDBus's worker
    thread decodes each reply besides (`g_dbus_message_new_from_blob`
-   {fmt(pct(hook_cg, 'g_dbus_message_new_from_blob'), 1)}%, outside that figure): the price of
+   {pcts(hook_cg, 'g_dbus_message_new_from_blob')}, outside that figure): the price of
    firewalld 1.3 having no per-item policy methods. `rich_rules_minus()` in apply.c still has a nested loop (plan x
    record), small unless one guest has thousands of forwards.
 """)
 w(f"""4. **Every apply parses every guest's record (`check_conflicts()` -> `vfw_state_list_guests()`,
-   helper/apply.c, state.c):** {fmt(pct(hook_cg, 'vfw_state_list_guests'), 1)}% of a prepare at
+   helper/apply.c, state.c):** {pcts(hook_cg, 'vfw_state_list_guests')} of a prepare at
    1,000 forwards (10 records of 100 rules; 40.1% at commit 71e1643), growing with all
    forwards on the host: {fmt((hook_cg_total or 0) * (pct(hook_cg, 'vfw_state_list_guests') or 0) / 1e8, 0)} M instructions, a few ms, against the
    {fmt(med(vals('profile', 'ours prepare', 1000, 'wall_us', 1000)), 0)} ms the whole prepare took (point 5: firewalld's share). Since 71e1643 `read_rule()` no longer builds each stored rule's
    rich rule text only to replace it with the recorded one. What remains is GKeyFile parsing
-   ({fmt(pct(hook_cg, 'g_key_file_load_from_data'), 1)}%). *Possible next step:* for conflicts, read only each record's
+   ({pcts(hook_cg, 'g_key_file_load_from_data')}). *Possible next step:* for conflicts, read only each record's
    `spec`/`family` keys, or keep one index of host ports -> guest in the state directory,
    rewritten under the lock with the record.
 5. **firewalld itself dominates at scale, for every client.** Policies have no per-item D-Bus
@@ -520,12 +526,12 @@ w(f"""4. **Every apply parses every guest's record (`check_conflicts()` -> `vfw_
 7. **status** over 1,000 forwards: {fmt(med(vals('cli', 'status', 1000, 'wall_us', 1000)), 0)} ms wall,
    {fmt(med(vals('cli', 'status', 1000, 'cpu_ms')), 0)} ms CPU; process start-up with libvirt alone is
    {fmt(su['version'][0], 0)} ms (`virt-firewalld version`). Its CPU (callgrind, 1,000 forwards in
-   10 records): reading our records {fmt(pct(status_cg, 'vfw_state_list_guests'), 1)}%, the ledger
-   {fmt(pct(status_cg, 'vfw_state_list_ledger'), 1)}% (it parsed every record a second time, 22.9% at commit
+   10 records): reading our records {pcts(status_cg, 'vfw_state_list_guests')}, the ledger
+   {pcts(status_cg, 'vfw_state_list_ledger')} (it parsed every record a second time, 22.9% at commit
    71e1643; since then the ledger's copies of records /run has are left out unread);
-   `vfw_rule_new()` {fmt(pct(status_cg, 'vfw_rule_new'), 1)}% (10.1% at 71e1643, when `read_rule()` re-built every
+   `vfw_rule_new()` {pcts(status_cg, 'vfw_rule_new')} (10.1% at 71e1643, when `read_rule()` re-built every
    stored rule's text only to free it; now only the plans build rules); the dynamic loader's relocation
-   {fmt(pct(status_cg, '_dl_relocate_object'), 1)}%. Its peak RSS ({fmt(med(vals('cli', 'status', 1000, 'rss_kib', 1024)), 1)} MiB) is
+   {pcts(status_cg, '_dl_relocate_object')}. Its peak RSS ({fmt(med(vals('cli', 'status', 1000, 'rss_kib', 1024)), 1)} MiB) is
    mostly libvirt's client library and its dependencies: doing nothing, the binary already
    peaks at {fmt(su['version'][2], 1)} MiB. status must ask libvirt which guests run, so < 8 MiB
    needs libvirt loaded only where used and ideally not at all here: reading the running
