@@ -366,12 +366,8 @@ vfw_guest_record_matches(const VfwContext *ctx, const VfwDomain *domain, const V
 {
     g_autoptr(VfwState) state = vfw_state_open(ctx->statedir, ctx->lock_timeout_ms, NULL);
     g_autoptr(VfwGuestState) gs = NULL;
-    g_autoptr(GPtrArray) missing = NULL;
-    g_autoptr(GPtrArray) extra = NULL;
 
     if (!state || !vfw_state_load_guest(state, domain->uuid, &gs, NULL) || !gs)
         return FALSE;
-    missing = rich_rules_minus(plan->rules, gs->rules);
-    extra = rich_rules_minus(gs->rules, plan->rules);
-    return missing->len == 0 && extra->len == 0;
+    return vfw_rules_same_text(plan->rules, gs->rules);
 }

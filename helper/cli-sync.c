@@ -86,23 +86,6 @@ all_live(GPtrArray *rules, const VfwLiveRules *live)
     return TRUE;
 }
 
-/* TRUE when @a and @b hold the same rich rules. */
-static gboolean
-same_rules(GPtrArray *a, GPtrArray *b)
-{
-    g_autoptr(GHashTable) set = g_hash_table_new(g_str_hash, g_str_equal);
-
-    for (guint i = 0; i < a->len; i++)
-        g_hash_table_add(set, ((VfwRule *)g_ptr_array_index(a, i))->rich_rule);
-    if (g_hash_table_size(set) != b->len)
-        return FALSE;
-    for (guint i = 0; i < b->len; i++) {
-        if (!g_hash_table_contains(set, ((VfwRule *)g_ptr_array_index(b, i))->rich_rule))
-            return FALSE;
-    }
-    return TRUE;
-}
-
 /* The UUIDs (borrowed from @sv) of running guests with nothing to do: their record lists
  * exactly their plan's rules, is neither pending nor stopped, and every rule is live in all
  * four places. One read of each place for all guests, instead of four per guest in
@@ -126,7 +109,7 @@ settled_guests(const VfwContext *ctx, const VfwSurvey *sv)
         if (!plan || plan->leases->len > 0 || !vfw_state_load_guest(state, d->uuid, &gs, NULL) ||
             !gs || gs->pending || gs->stopped || gs->leases->len > 0)
             continue;
-        if (same_rules(gs->rules, plan->rules) && all_live(plan->rules, &live))
+        if (vfw_rules_same_text(gs->rules, plan->rules) && all_live(plan->rules, &live))
             g_hash_table_add(settled, d->uuid);
     }
     return settled;

@@ -35,6 +35,39 @@ vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *t
     return g_string_free(rule, FALSE);
 }
 
+static GHashTable *
+rich_rule_set(GPtrArray *rules)
+{
+    GHashTable *set = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; rules && i < rules->len; i++)
+        g_hash_table_add(set, ((VfwRule *)g_ptr_array_index(rules, i))->rich_rule);
+    return set;
+}
+
+/**
+ * vfw_rules_same_text:
+ * TRUE when the rules (VfwRule) of @a and @b have the same set of rich rule texts: what
+ * firewalld would hold for either is the same.
+ */
+gboolean
+vfw_rules_same_text(GPtrArray *a, GPtrArray *b)
+{
+    g_autoptr(GHashTable) set_a = rich_rule_set(a);
+    g_autoptr(GHashTable) set_b = rich_rule_set(b);
+    GHashTableIter iter;
+    gpointer rule;
+
+    if (g_hash_table_size(set_a) != g_hash_table_size(set_b))
+        return FALSE;
+    g_hash_table_iter_init(&iter, set_a);
+    while (g_hash_table_iter_next(&iter, &rule, NULL)) {
+        if (!g_hash_table_contains(set_b, rule))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /**
  * vfw_rule_new_recorded:
  * A rule as a record keeps it: @rich_rule is the exact text that was applied (the text to

@@ -45,6 +45,7 @@ VfwRule *vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char 
 VfwRule *vfw_rule_new_recorded(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
                                const char *source, const char *network, const char *origin,
                                const char *rich_rule);
+gboolean vfw_rules_same_text(GPtrArray *a, GPtrArray *b);
 char *vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
                           const char *source);
 

@@ -794,6 +794,46 @@ test_property_hostile_specs(void)
     g_test_message("%u of 3000 random strings parsed", parsed);
 }
 
+static GPtrArray *
+rules_of(const char *const *specs)
+{
+    GPtrArray *rules = g_ptr_array_new_with_free_func(vfw_rule_free);
+
+    for (guint i = 0; specs[i]; i++) {
+        VfwPortSpec spec;
+        g_assert_true(vfw_port_spec_parse(specs[i], &spec, NULL));
+        g_ptr_array_add(rules, vfw_rule_new(&spec, G_SOCKET_FAMILY_IPV4, "192.168.100.10", NULL,
+                                            "routed", "test"));
+    }
+    return rules;
+}
+
+/* Same rich rule texts, whatever the order or repeats; any difference in text counts. */
+static void
+test_rules_same_text(void)
+{
+    static const struct {
+        const char *a[4];
+        const char *b[4];
+        gboolean same;
+    } cases[] = {
+        { { NULL }, { NULL }, TRUE },
+        { { "8080:80", "8081:81", NULL }, { "8081:81", "8080:80", NULL }, TRUE },
+        { { "8080:80", "8080:80", NULL }, { "8080:80", NULL }, TRUE },
+        { { "8080:80", NULL }, { "8080:80", "8081:81", NULL }, FALSE },
+        { { "8080:80", NULL }, { "8080:81", NULL }, FALSE },
+        { { "8080:80/tcp", NULL }, { "8080:80/udp", NULL }, FALSE },
+        { { "8080:80", NULL }, { NULL }, FALSE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GPtrArray) a = rules_of(cases[i].a);
+        g_autoptr(GPtrArray) b = rules_of(cases[i].b);
+        g_assert_cmpint(vfw_rules_same_text(a, b), ==, cases[i].same);
+        g_assert_cmpint(vfw_rules_same_text(b, a), ==, cases[i].same);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -805,6 +845,7 @@ main(int argc, char **argv)
     }
     g_test_add_func("/plan/nat-warning-text", test_nat_warning_text);
     g_test_add_func("/plan/rule-fields", test_rule_fields);
+    g_test_add_func("/plan/rules-same-text", test_rules_same_text);
     g_test_add_func("/plan/collect-forwards", test_collect_forwards);
     g_test_add_func("/plan/property/random-specs", test_property_random_specs);
     g_test_add_func("/plan/property/hostile-specs", test_property_hostile_specs);
