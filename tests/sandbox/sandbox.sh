@@ -379,8 +379,14 @@ proto=$1 dest=${2#[} port=$3 t=$4
 dest=${dest%]}
 if [ "$proto" = udp ]; then
     { exec 3<>"/dev/udp/$dest/$port"; } 2>/dev/null || exit 1
-    printf "probe\n" >&3 || exit 1
-    line=$(dd bs=65535 count=1 <&3 2>/dev/null | head -n 1)
+    # a datagram can be lost (seen: 1 in ~100 under load): resend every half second, as a
+    # UDP client does; a closed port fails the next send (ICMP unreachable)
+    line=
+    for _ in $(seq $((t * 2))); do
+        printf "probe\n" >&3 2>/dev/null || exit 1
+        line=$(timeout 0.5 dd bs=65535 count=1 <&3 2>/dev/null | head -n 1)
+        [ -n "$line" ] && break
+    done
 else
     case $dest in *:*) addr="TCP6:[$dest]:$port" ;; *) addr="TCP4:$dest:$port" ;; esac
     line=$(socat -t "$t" -T "$t" - "$addr,connect-timeout=$t" </dev/null 2>/dev/null | head -n 1)
