@@ -76,7 +76,7 @@ guest_start() { invoke "$1" "$2" prepare begin && invoke "$1" "$2" start begin; 
 guest_stop() { invoke "$1" "$2" stopped end && invoke "$1" "$2" release end; }
 
 rich() { # HOSTPORT GUESTPORT ADDR: the exact text our hook publishes
-    printf 'rule family="ipv4" forward-port port="%s" protocol="tcp" to-port="%s" to-addr="%s"\n' "$@"
+    printf 'rule family="ipv4" destination ipset="virtfw-local" forward-port port="%s" protocol="tcp" to-port="%s" to-addr="%s"\n' "$@"
 }
 
 # bench_guest NAME MAC ADDR FIRSTPORT COUNT GUESTPORT|same DROPIN_FILE: declares the guest's

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "firewalld.h"
+#include "hostaddr.h"
 #include "state.h"
 #include "vfw-error.h"
 
@@ -36,8 +37,7 @@ rich_rules_minus(GPtrArray *rules, GPtrArray *except)
 static VfwRule *
 rule_copy(const VfwRule *r)
 {
-    return vfw_rule_new_recorded(&r->spec, r->family, r->to_addr, r->source, r->network, r->origin,
-                                 r->rich_rule);
+    return vfw_rule_copy(r);
 }
 /* The message naming the other guest whose rules or lease forwards catch the host port of
  * @spec (@family; G_SOCKET_FAMILY_INVALID: any), or NULL. Lease forwards are IPv4. */
@@ -53,7 +53,8 @@ find_conflict(GPtrArray *others, const VfwDomain *domain, const VfwPortSpec *spe
             continue;
         for (guint r = 0; r < other->rules->len && !hit; r++) {
             const VfwRule *theirs = g_ptr_array_index(other->rules, r);
-            if ((family == G_SOCKET_FAMILY_INVALID || family == theirs->family) &&
+            if (theirs->kind == VFW_RULE_FORWARD &&
+                (family == G_SOCKET_FAMILY_INVALID || family == theirs->family) &&
                 vfw_port_spec_overlaps(spec, &theirs->spec))
                 hit = &theirs->spec;
         }
@@ -122,14 +123,35 @@ keep_lease_rules(GPtrArray *to, const VfwGuestState *old, const VfwPlan *plan)
              r->origin && g_str_has_prefix(r->origin, "lease ") && l < plan->leases->len; l++) {
             const VfwLeaseForward *lf = g_ptr_array_index(plan->leases, l);
             g_autofree char *origin = vfw_lease_origin(lf);
-            g_autofree char *a = vfw_port_spec_to_string(&lf->spec);
-            g_autofree char *b = vfw_port_spec_to_string(&r->spec);
-            if (strcmp(origin, r->origin) == 0 && strcmp(a, b) == 0) {
+            /* a port of a shifted range, or the lease's hairpin rule */
+            if (strcmp(origin, r->origin) == 0 &&
+                (r->kind == VFW_RULE_HAIRPIN || vfw_port_spec_overlaps(&lf->spec, &r->spec))) {
                 g_ptr_array_add(to, rule_copy(r));
                 break;
             }
         }
     }
+}
+
+/* Brings the host address sets up to date before rules that match on them go in. Only
+ * firewalld's absence is an error (the caller records the guest as pending); a refusal is a
+ * warning naming @guest, and the forwards still go in. */
+static gboolean
+refresh_host_sets(VfwFirewalld *fw, const char *guest, GPtrArray *warnings, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+
+    if (vfw_host_sets_refresh(fw, NULL, &local_error))
+        return TRUE;
+    if (g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT)) {
+        g_propagate_error(error, g_steal_pointer(&local_error));
+        return FALSE;
+    }
+    if (guest)
+        g_ptr_array_add(warnings, g_strdup_printf("guest '%s': %s", guest, local_error->message));
+    else
+        g_ptr_array_add(warnings, g_strdup(local_error->message));
+    return TRUE;
 }
 
 static void
@@ -199,6 +221,8 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     }
 
     fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, &fw_error);
+    if (fw && add->len > 0 && !refresh_host_sets(fw, domain->name, warnings, &fw_error))
+        g_clear_pointer(&fw, vfw_firewalld_free);
     if (fw && vfw_firewalld_edit_everywhere(fw, add, remove, &fw_error)) {
         if (next->rules->len == 0 && next->leases->len == 0)
             return vfw_state_remove_guest(state, domain->uuid, error);
@@ -258,7 +282,69 @@ vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guin
 typedef struct {
     VfwGuestState *gs; /* borrowed */
     gboolean out;      /* stopped, or known only to the ledger */
+    GPtrArray *stale;  /* char *: texts an older version applied, to take out; or NULL */
 } Recorded;
+
+/* Rewrites @gs's rules as this version builds them (an older one published forwards
+ * without a host address unscoped, a shifted range as one rule, and no hairpin rule).
+ * Returns the texts that were replaced, NULL when the record is current. */
+static GPtrArray *
+upgrade_rules(VfwGuestState *gs)
+{
+    g_autoptr(GPtrArray) rules = g_ptr_array_new_with_free_func(vfw_rule_free);
+    g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func(g_free);
+    guint hairpins = 0;
+
+    for (guint i = 0; i < gs->rules->len; i++) {
+        const VfwRule *r = g_ptr_array_index(gs->rules, i);
+        hairpins += r->kind == VFW_RULE_HAIRPIN;
+        if (vfw_rule_is_current(r)) {
+            g_ptr_array_add(rules, vfw_rule_copy(r));
+            continue;
+        }
+        g_ptr_array_add(stale, g_strdup(r->rich_rule));
+        if (r->kind == VFW_RULE_FORWARD)
+            vfw_rules_add_forward(rules, &r->spec, r->family, r->to_addr, r->source, r->network,
+                                  r->origin);
+    }
+    vfw_rules_add_hairpins(rules);
+    if (stale->len == 0 && rules->len == gs->rules->len)
+        return NULL;
+    g_ptr_array_unref(gs->rules);
+    gs->rules = g_steal_pointer(&rules);
+    return g_steal_pointer(&stale);
+}
+
+/* Upgrades the record of @e (not one going out) and saves the intent first: the new rules
+ * and the replaced ones, every one that may be in firewalld from now on. */
+static gboolean
+upgrade_recorded(VfwState *state, Recorded *e, GError **error)
+{
+    g_autoptr(VfwGuestState) intent = NULL;
+
+    if (e->out || !(e->stale = upgrade_rules(e->gs)))
+        return TRUE;
+    intent = vfw_guest_state_new(e->gs->name, e->gs->uuid);
+    copy_rules(intent->rules, e->gs->rules);
+    copy_leases(intent->leases, e->gs->leases);
+    for (guint i = 0; i < e->stale->len; i++) {
+        VfwRule *r = vfw_rule_new_recorded(&(VfwPortSpec){ 0 }, G_SOCKET_FAMILY_IPV4, "", NULL,
+                                           NULL, "replaced", g_ptr_array_index(e->stale, i));
+        r->kind = VFW_RULE_HAIRPIN; /* recorded without a port: never a conflict */
+        g_ptr_array_add(intent->rules, r);
+    }
+    intent->pending = TRUE;
+    intent->stopped = e->gs->stopped;
+    return vfw_state_save_guest(state, intent, error);
+}
+
+static void
+clear_recorded(gpointer data)
+{
+    Recorded *e = data;
+
+    g_clear_pointer(&e->stale, g_ptr_array_unref);
+}
 
 /* Puts @n entries' rules in or out in one transaction, then updates their records. */
 static gboolean
@@ -271,6 +357,8 @@ reassert_batch(VfwState *state, VfwFirewalld *fw, const Recorded *entries, guint
     for (guint i = 0; i < n; i++) {
         g_autoptr(GPtrArray) rules = rich_rules_minus(entries[i].gs->rules, NULL);
         g_ptr_array_extend(entries[i].out ? remove : add, rules, NULL, NULL);
+        if (entries[i].stale)
+            g_ptr_array_extend(remove, entries[i].stale, NULL, NULL);
     }
     if (!vfw_firewalld_edit_everywhere(fw, add, remove, error))
         return FALSE;
@@ -313,20 +401,31 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
     if (!state || !(current = vfw_state_list_guests(state, error)) ||
         !(ledger = vfw_state_list_ledger(state, current, error)))
         return FALSE;
+    g_array_set_clear_func(entries, clear_recorded);
     for (guint i = 0; i < current->len; i++) {
-        Recorded e = { g_ptr_array_index(current, i), FALSE };
+        Recorded e = { g_ptr_array_index(current, i), FALSE, NULL };
         e.out = e.gs->stopped;
         g_array_append_val(entries, e);
     }
     for (guint i = 0; i < ledger->len; i++) {
-        Recorded e = { g_ptr_array_index(ledger, i), TRUE };
+        Recorded e = { g_ptr_array_index(ledger, i), TRUE, NULL };
         g_array_append_val(entries, e);
+    }
+    fw = vfw_firewalld_new(ctx->bus, timeout_ms, &local_error);
+    if (fw)
+        refresh_host_sets(fw, NULL, warnings, &local_error);
+    if (local_error && entries->len == 0)
+        return TRUE; /* nothing recorded: the next hook run sets the addresses */
+    if (local_error) {
+        g_propagate_error(error, g_steal_pointer(&local_error));
+        return FALSE;
+    }
+    for (guint i = 0; i < entries->len; i++) {
+        if (!upgrade_recorded(state, &g_array_index(entries, Recorded, i), error))
+            return FALSE;
     }
     if (entries->len == 0)
         return TRUE;
-    fw = vfw_firewalld_new(ctx->bus, timeout_ms, error);
-    if (!fw)
-        return FALSE;
     if (reassert_batch(state, fw, (Recorded *)entries->data, entries->len, applied, removed,
                        &local_error))
         return TRUE;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "firewalld.h"
+#include "hostaddr.h"
 #include "netzone.h"
 #include "vfw-error.h"
 #include "virt.h"
@@ -77,6 +78,54 @@ check_policies(VfwFirewalld *fw, Doctor *doc)
     }
 }
 
+/* The host address sets that forwards without a host address match on: loaded, and
+ * holding exactly the host's current addresses in runtime and permanent config. */
+static void
+check_host_sets(VfwFirewalld *fw, Doctor *doc)
+{
+    static const struct {
+        const char *ipset;
+        GSocketFamily family;
+    } sets[] = { { VFW_IPSET_LOCAL, G_SOCKET_FAMILY_IPV4 },
+                 { VFW_IPSET_LOCAL6, G_SOCKET_FAMILY_IPV6 } };
+
+    for (guint i = 0; i < G_N_ELEMENTS(sets); i++) {
+        g_auto(GStrv) want = vfw_host_addresses(sets[i].family, NULL);
+        g_autofree char *joined = want ? g_strjoinv(" ", want) : g_strdup("?");
+
+        for (int permanent = 0; permanent < 2; permanent++) {
+            g_auto(GStrv) have = NULL;
+            g_autoptr(GError) local_error = NULL;
+            g_autofree char *what =
+                g_strdup_printf("ipset '%s' (%s) holds the host's addresses", sets[i].ipset,
+                                permanent ? "permanent" : "runtime");
+            gboolean same;
+
+            if (!vfw_firewalld_ipset_get_entries(fw, sets[i].ipset, permanent, &have,
+                                                 &local_error)) {
+                verdict(doc, FALSE, what, local_error->message);
+                g_print(
+                    "       fix: install virt-firewalld's ipsets and 'firewall-cmd --reload'\n");
+                continue;
+            }
+            same = want && g_strv_length(have) == g_strv_length(want);
+            for (guint k = 0; same && want[k]; k++)
+                same = g_strv_contains((const char *const *)have, want[k]);
+            if (same) {
+                g_autofree char *detail = g_strdup_printf("%s", *joined ? joined : "(none)");
+                verdict(doc, TRUE, what, detail);
+            } else {
+                g_autofree char *have_s = g_strjoinv(" ", have);
+                g_autofree char *detail = g_strdup_printf(
+                    "stale: holds [%s], the host has [%s]; 'virt-firewalld sync' (or "
+                    "virt-firewalld-watch.service) updates it",
+                    have_s, joined);
+                verdict(doc, FALSE, what, detail);
+            }
+        }
+    }
+}
+
 static void
 check_networks(VfwFirewalld *fw, const VfwConfig *config, GHashTable *networks, Doctor *doc)
 {
@@ -123,6 +172,8 @@ check_forward_rules(Doctor *doc, const VfwDomain *d, const VfwPlan *plan, VfwFir
     }
     for (guint r = 0; r < plan->rules->len; r++) {
         const VfwRule *rule = g_ptr_array_index(plan->rules, r);
+        if (rule->kind == VFW_RULE_HAIRPIN)
+            continue;
         g_autofree char *spec = vfw_port_spec_to_string(&rule->spec);
         g_autofree char *what =
             g_strdup_printf("guest '%s': forward '%s' to %s", d->name, spec, rule->to_addr);
@@ -149,8 +200,10 @@ vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     if (!config)
         return FALSE;
     fw = check_firewalld(ctx, config, &doc);
-    if (fw)
+    if (fw) {
         check_policies(fw, &doc);
+        check_host_sets(fw, &doc);
+    }
     conn = vfw_virt_connect(NULL, TRUE, error);
     if (!conn)
         return FALSE;

@@ -69,6 +69,9 @@ add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules,
     for (guint r = 0; r < rules->len; r++) {
         const VfwRule *rule = g_ptr_array_index(rules, r);
         StatusRow row = { .guest = guest, .uuid = uuid, .rule = rule };
+
+        if (rule->kind == VFW_RULE_HAIRPIN)
+            continue; /* part of the guest's forwards, not one of its own */
         row.runtime = g_hash_table_contains(live->sets[0], rule->rich_rule) &&
                       g_hash_table_contains(live->sets[2], rule->rich_rule);
         row.permanent = g_hash_table_contains(live->sets[1], rule->rich_rule) &&

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "firewalld.h"
+#include "hostaddr.h"
 #include "netzone.h"
 #include "state.h"
 #include "survey.h"
@@ -77,8 +78,10 @@ static gboolean
 all_live(GPtrArray *rules, const VfwLiveRules *live)
 {
     for (guint r = 0; r < rules->len; r++) {
-        const char *rich = ((VfwRule *)g_ptr_array_index(rules, r))->rich_rule;
-        for (int i = 0; i < 4; i++) {
+        const VfwRule *rule = g_ptr_array_index(rules, r);
+        const char *rich = rule->rich_rule;
+        /* hairpin rules live in virtfw-forward only */
+        for (int i = 0; i < (rule->kind == VFW_RULE_HAIRPIN ? 2 : 4); i++) {
             if (!g_hash_table_contains(live->sets[i], rich))
                 return FALSE;
         }
@@ -155,6 +158,8 @@ vfw_cli_sync(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError
     }
     if (!firewalld_up(ctx, sv->config, error))
         return FALSE;
+    if (!vfw_host_sets_update(ctx, sv->config->dbus_timeout_ms, NULL, warnings))
+        failed++;
     settled = settled_guests(ctx, sv);
     for (guint i = 0; i < sv->domains->len; i++) {
         const VfwDomain *d = g_ptr_array_index(sv->domains, i);

@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `virt-firewalld watch`: the daemon behind forwards of guests without a fixed address.
+ * `virt-firewalld watch`: the daemon behind forwards of guests without a fixed address,
+ * and behind the host address sets that forwards without a host address match on.
  * It follows libvirt's lease status files (inotify through GFileMonitor), our own guest
  * records (a guest starting with lease forwards), firewalld's Reloaded signal and its
- * restarts (NameOwnerChanged), and a 30 s tick for lease expiry; every event schedules
- * one reconcile (vfw_leases_reconcile()), coalesced over 20 ms.
+ * restarts (NameOwnerChanged), the kernel's address changes (rtnetlink), and a 30 s tick
+ * for lease expiry; every event schedules one reconcile (the address sets, then
+ * vfw_leases_reconcile()), coalesced over 20 ms.
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <glib-unix.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "hostaddr.h"
 #include "lease.h"
 #include "vfw-error.h"
 
@@ -33,8 +41,17 @@ reconcile_now(gpointer data)
     g_autoptr(GError) error = NULL;
     guint changed = 0;
 
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    gboolean sets_changed = FALSE;
+
     w->pending = 0;
     w->reconciles++;
+    if (!vfw_host_sets_update(w->ctx, w->timeout_ms, &sets_changed, warnings))
+        for (guint i = 0; i < warnings->len; i++)
+            fprintf(stderr, "virt-firewalld: watch: %s, retrying on the next event\n",
+                    (const char *)g_ptr_array_index(warnings, i));
+    if (sets_changed)
+        fprintf(stderr, "virt-firewalld: watch: host address sets updated\n");
     if (!vfw_leases_reconcile(w->ctx, w->timeout_ms, &changed, &error))
         fprintf(stderr, "virt-firewalld: watch: %s, retrying on the next event\n", error->message);
     else if (changed)
@@ -69,6 +86,37 @@ on_tick(gpointer data)
 {
     schedule(data);
     return G_SOURCE_CONTINUE;
+}
+
+/* Address notifications: only that something changed matters (the sets are read anew). */
+static gboolean
+on_netlink(int fd, GIOCondition cond, gpointer data)
+{
+    char buf[8192];
+
+    while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+        ;
+    /* ENOBUFS: notifications were lost; a reconcile reads everything anyway */
+    schedule(data);
+    return G_SOURCE_CONTINUE;
+}
+
+static int
+open_netlink(GError **error)
+{
+    struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+                              .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, VFW_ERROR, VFW_ERROR_STATE,
+                    "watch: cannot follow the host's addresses (rtnetlink): %s", g_strerror(saved));
+        return -1;
+    }
+    return fd;
 }
 
 static gboolean
@@ -106,6 +154,7 @@ vfw_cli_watch(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErro
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     Watch w = { ctx, loop, 0, config ? config->dbus_timeout_ms : 5000, 0 };
     guint subs[2] = { 0 };
+    int nl_fd;
 
     if (argc > 1) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "watch: takes no arguments");
@@ -124,14 +173,19 @@ vfw_cli_watch(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErro
     subs[1] = g_dbus_connection_signal_subscribe(
         bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged", NULL, FW_NAME,
         G_DBUS_SIGNAL_FLAGS_NONE, on_dbus_signal, &w, NULL);
+    if ((nl_fd = open_netlink(error)) < 0)
+        return FALSE;
+    g_unix_fd_add(nl_fd, G_IO_IN, on_netlink, &w);
     g_timeout_add_seconds(EXPIRY_TICK_S, on_tick, &w);
     g_unix_signal_add(SIGTERM, on_quit, &w);
     g_unix_signal_add(SIGINT, on_quit, &w);
-    fprintf(stderr, "virt-firewalld: watch: following DHCP leases in %s\n", ctx->dnsmasq_dir);
+    fprintf(stderr, "virt-firewalld: watch: following DHCP leases in %s and the host's addresses\n",
+            ctx->dnsmasq_dir);
     schedule(&w);
     g_main_loop_run(loop);
     g_dbus_connection_signal_unsubscribe(bus, subs[0]);
     g_dbus_connection_signal_unsubscribe(bus, subs[1]);
+    close(nl_fd);
     fprintf(stderr, "virt-firewalld: watch: stopped after %u reconciles\n", w.reconciles);
     return TRUE;
 }

@@ -486,6 +486,22 @@ vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *i
 
 #define PLACES 4 /* 2 policies x (runtime, permanent) */
 
+/* @rules (borrowed) without the hairpin masquerade rules: those belong in virtfw-forward
+ * only (firewalld refuses masquerade in a policy whose ingress zone is HOST, and the host
+ * never sends from a guest's address). */
+static GPtrArray *
+without_masquerade(GPtrArray *rules)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; i < rules->len; i++) {
+        const char *rule = g_ptr_array_index(rules, i);
+        if (!g_str_has_suffix(rule, " masquerade"))
+            g_ptr_array_add(out, (gpointer)rule);
+    }
+    return out;
+}
+
 /**
  * vfw_firewalld_edit_everywhere:
  * Applies @add/@remove (rich rule texts) to both of our forward policies, runtime and
@@ -509,11 +525,15 @@ vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remov
 
     if (add->len == 0 && remove->len == 0)
         return TRUE;
+    g_autoptr(GPtrArray) host_add = without_masquerade(add);
+    g_autoptr(GPtrArray) host_remove = without_masquerade(remove);
+
     for (p = 0; p < PLACES && !local_error; p++) {
+        gboolean host = p / 2 == 1;
         added[p] = g_ptr_array_new_with_free_func(g_free);
         removed[p] = g_ptr_array_new_with_free_func(g_free);
-        vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, add, remove, added[p], removed[p],
-                                  &local_error);
+        vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, host ? host_add : add,
+                                  host ? host_remove : remove, added[p], removed[p], &local_error);
     }
     undo = local_error && !g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT);
     /* newest first; the place that failed changed nothing, its lists are empty */
@@ -528,4 +548,132 @@ vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remov
         return TRUE;
     g_propagate_error(error, g_steal_pointer(&local_error));
     return FALSE;
+}
+
+/* One call to firewalld outside the generated proxies (the ipset interfaces). */
+static GVariant *
+call(VfwFirewalld *fw, const char *path, const char *iface, const char *method, GVariant *params,
+     const GVariantType *reply_type, const char *what, GError **dbus_error_out, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    GVariant *reply;
+
+    reply = g_dbus_connection_call_sync(fw->bus, FW_NAME, path, iface, method, params, reply_type,
+                                        G_DBUS_CALL_FLAGS_NO_AUTO_START, (gint)fw->timeout_ms, NULL,
+                                        &local_error);
+    if (reply)
+        return reply;
+    if (dbus_error_out && g_dbus_error_is_remote_error(local_error)) {
+        *dbus_error_out = g_steal_pointer(&local_error);
+        return NULL;
+    }
+    map_error(fw, error, local_error, what);
+    return NULL;
+}
+
+static char *
+config_ipset_path(VfwFirewalld *fw, const char *ipset, GError **error)
+{
+    g_autoptr(GVariant) reply =
+        call(fw, FW_CONFIG_PATH, FW_NAME ".config", "getIPSetByName", g_variant_new("(s)", ipset),
+             G_VARIANT_TYPE("(o)"), ipset, NULL, error);
+    char *path = NULL;
+
+    if (reply)
+        g_variant_get(reply, "(o)", &path);
+    return path;
+}
+
+/**
+ * vfw_firewalld_ipset_get_entries:
+ * The entries of @ipset in the runtime or the permanent configuration.
+ */
+gboolean
+vfw_firewalld_ipset_get_entries(VfwFirewalld *fw, const char *ipset, gboolean permanent,
+                                GStrv *entries, GError **error)
+{
+    g_autoptr(GVariant) reply = NULL;
+    g_autofree char *path = NULL;
+
+    if (permanent) {
+        if (!(path = config_ipset_path(fw, ipset, error)))
+            return FALSE;
+        reply = call(fw, path, FW_NAME ".config.ipset", "getEntries", NULL, G_VARIANT_TYPE("(as)"),
+                     ipset, NULL, error);
+    } else {
+        reply = call(fw, FW_PATH, FW_NAME ".ipset", "getEntries", g_variant_new("(s)", ipset),
+                     G_VARIANT_TYPE("(as)"), ipset, NULL, error);
+    }
+    if (!reply)
+        return FALSE;
+    g_variant_get(reply, "(^as)", entries);
+    return TRUE;
+}
+
+/**
+ * vfw_firewalld_ipset_set_entries:
+ * Makes @ipset hold exactly @entries. The runtime set is changed entry by entry (firewalld's
+ * setEntries flushes the set first: connections in between would miss it); the permanent
+ * one is written once, and only when it differs.
+ */
+gboolean
+vfw_firewalld_ipset_set_entries(VfwFirewalld *fw, const char *ipset, gboolean permanent,
+                                const char *const *entries, gboolean *changed, GError **error)
+{
+    g_auto(GStrv) current = NULL;
+    g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) have = g_hash_table_new(g_str_hash, g_str_equal);
+
+    if (!vfw_firewalld_ipset_get_entries(fw, ipset, permanent, &current, error))
+        return FALSE;
+    for (guint i = 0; entries[i]; i++)
+        g_hash_table_add(want, (gpointer)entries[i]);
+    for (guint i = 0; current[i]; i++)
+        g_hash_table_add(have, current[i]);
+    if (g_hash_table_size(want) == g_hash_table_size(have)) {
+        gboolean same = TRUE;
+        for (guint i = 0; entries[i] && same; i++)
+            same = g_hash_table_contains(have, entries[i]);
+        if (same)
+            return TRUE;
+    }
+    if (changed)
+        *changed = TRUE;
+    if (permanent) {
+        g_autofree char *path = config_ipset_path(fw, ipset, error);
+        g_autoptr(GVariant) reply = NULL;
+        if (!path)
+            return FALSE;
+        reply = call(fw, path, FW_NAME ".config.ipset", "setEntries",
+                     g_variant_new("(^as)", (char **)entries), NULL, ipset, NULL, error);
+        return reply != NULL;
+    }
+    for (guint pass = 0; pass < 2; pass++) {
+        /* additions first: an address that moves is never missing */
+        GHashTable *from = pass == 0 ? want : have;
+        GHashTable *other = pass == 0 ? have : want;
+        GHashTableIter iter;
+        gpointer entry;
+
+        g_hash_table_iter_init(&iter, from);
+        while (g_hash_table_iter_next(&iter, &entry, NULL)) {
+            g_autoptr(GVariant) reply = NULL;
+            g_autoptr(GError) refused = NULL;
+            if (g_hash_table_contains(other, entry))
+                continue;
+            reply = call(fw, FW_PATH, FW_NAME ".ipset", pass == 0 ? "addEntry" : "removeEntry",
+                         g_variant_new("(ss)", ipset, (const char *)entry), NULL, ipset, &refused,
+                         error);
+            if (reply)
+                continue;
+            if (!refused)
+                return FALSE;
+            /* someone else got there first */
+            if (is_firewalld_code(refused, pass == 0 ? "ALREADY_ENABLED" : "NOT_ENABLED"))
+                continue;
+            map_error(fw, error, refused, ipset);
+            return FALSE;
+        }
+    }
+    return TRUE;
 }

@@ -30,3 +30,8 @@ gboolean vfw_firewalld_bind_interface(VfwFirewalld *fw, const char *zone, const 
                                       gboolean permanent, GError **error);
 gboolean vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *iface,
                                         gboolean permanent, GError **error);
+gboolean vfw_firewalld_ipset_get_entries(VfwFirewalld *fw, const char *ipset, gboolean permanent,
+                                         GStrv *entries, GError **error);
+gboolean vfw_firewalld_ipset_set_entries(VfwFirewalld *fw, const char *ipset, gboolean permanent,
+                                         const char *const *entries, gboolean *changed,
+                                         GError **error);

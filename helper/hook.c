@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "hostaddr.h"
 #include "netzone.h"
 #include "state.h"
 #include "vfw-error.h"
@@ -273,6 +274,8 @@ vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd, GPtr
     if (stopped) {
         if (!vfw_network_unbind(ctx, network->name, dbus_timeout(ctx), warnings, &local_error))
             g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", local_error->message));
+        /* the bridge's addresses are gone: published ports no longer answer there */
+        vfw_host_sets_update(ctx, dbus_timeout(ctx), NULL, warnings);
         return TRUE;
     }
     if (strcmp(op, "started") != 0)
@@ -281,5 +284,7 @@ vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd, GPtr
     if (!config || !vfw_network_bind(ctx, config, network, warnings, &local_error))
         g_ptr_array_add(warnings, g_strdup_printf("network '%s': %s, ignoring", network->name,
                                                   local_error->message));
+    /* the bridge's addresses are the host's too: guests reach published ports there */
+    vfw_host_sets_update(ctx, dbus_timeout(ctx), NULL, warnings);
     return TRUE;
 }

@@ -69,14 +69,15 @@ vfw_lease_lookup(const char *path, const char *mac, gint64 now)
     return NULL;
 }
 
-/* The rule a lease forward becomes while @addr is leased to it. */
-static VfwRule *
-lease_rule(const VfwLeaseForward *lf, GInetAddress *addr)
+/* Appends to @rules what a lease forward becomes while @addr is leased to it. */
+static void
+add_lease_rules(GPtrArray *rules, const VfwLeaseForward *lf, GInetAddress *addr)
 {
     g_autofree char *to_addr = g_inet_address_to_string(addr);
     g_autofree char *origin = vfw_lease_origin(lf);
 
-    return vfw_rule_new(&lf->spec, G_SOCKET_FAMILY_IPV4, to_addr, lf->source, lf->network, origin);
+    vfw_rules_add_forward(rules, &lf->spec, G_SOCKET_FAMILY_IPV4, to_addr, lf->source, lf->network,
+                          origin);
 }
 
 /* What @gs's lease forwards should publish right now. */
@@ -99,8 +100,9 @@ desired_lease_rules(const VfwContext *ctx, VfwState *state, const VfwGuestState 
         addr = vfw_lease_lookup(path, lf->mac, now);
         /* The guard: the leased address must belong to the guest's own network. */
         if (addr && vfw_network_find_subnet(net, addr))
-            g_ptr_array_add(rules, lease_rule(lf, addr));
+            add_lease_rules(rules, lf, addr);
     }
+    vfw_rules_add_hairpins(rules);
     return rules;
 }
 
@@ -143,8 +145,7 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
     for (guint i = 0; i < want->len; i++) {
         VfwRule *r = g_ptr_array_index(want, i);
         if (!has_rule(gs->rules, r->rich_rule))
-            g_ptr_array_add(gs->rules, vfw_rule_new(&r->spec, r->family, r->to_addr, r->source,
-                                                    r->network, r->origin));
+            g_ptr_array_add(gs->rules, vfw_rule_copy(r));
     }
     if (retry) {
         g_ptr_array_set_size(add, 0);

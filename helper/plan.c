@@ -15,6 +15,11 @@
  * for it (firewall/core/rich.py, Rich_Rule.__str__, firewalld 1.3): policies compare rich
  * rules as strings when their settings are replaced, so any other spelling would never
  * match on removal. Every part comes from parsed values, never from user text.
+ *
+ * A forward without a host address matches only connections to the host's own addresses
+ * (`destination ipset=`, the sets the host address code keeps current): without that, the
+ * rule would catch the port on every packet crossing the host, the host's and the guests'
+ * connections to remote servers included.
  */
 char *
 vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
@@ -29,10 +34,28 @@ vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *t
         g_string_append_printf(rule, " source address=\"%s\"", source);
     if (spec->host_family != G_SOCKET_FAMILY_INVALID)
         g_string_append_printf(rule, " destination address=\"%s\"", spec->host_addr);
+    else
+        g_string_append_printf(rule, " destination ipset=\"%s\"",
+                               family == G_SOCKET_FAMILY_IPV6 ? VFW_IPSET_LOCAL6 : VFW_IPSET_LOCAL);
     g_string_append_printf(rule, " forward-port port=\"%s\" protocol=\"%s\"", port,
                            vfw_proto_to_string(spec->proto));
     g_string_append_printf(rule, " to-port=\"%s\" to-addr=\"%s\"", to_port, to_addr);
     return g_string_free(rule, FALSE);
+}
+
+/**
+ * vfw_hairpin_rule_build:
+ * The rich rule that masquerades @addr's connections to itself: a guest reaching its own
+ * published port through the host's address is DNATed back to itself, and would see its
+ * own address as the peer without it. Only such connections go from @addr to @addr
+ * through the host, so nothing else is touched.
+ */
+char *
+vfw_hairpin_rule_build(GSocketFamily family, const char *addr)
+{
+    return g_strdup_printf("rule family=\"%s\" source address=\"%s\" destination address=\"%s\" "
+                           "masquerade",
+                           family == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4", addr, addr);
 }
 
 static GHashTable *
@@ -102,6 +125,104 @@ vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
 
     rule->rich_rule = vfw_rich_rule_build(spec, family, to_addr, source);
     return rule;
+}
+
+/**
+ * vfw_rule_new_hairpin:
+ * The hairpin rule (kind VFW_RULE_HAIRPIN) of guest address @to_addr.
+ */
+VfwRule *
+vfw_rule_new_hairpin(GSocketFamily family, const char *to_addr, const char *network,
+                     const char *origin)
+{
+    VfwPortSpec none = { 0 };
+    VfwRule *rule = vfw_rule_new_recorded(&none, family, to_addr, NULL, network, origin, NULL);
+
+    rule->kind = VFW_RULE_HAIRPIN;
+    rule->rich_rule = vfw_hairpin_rule_build(family, to_addr);
+    return rule;
+}
+
+/**
+ * vfw_rule_copy:
+ * A copy of @rule with its rich rule text as it is (for a record: the text to remove).
+ */
+VfwRule *
+vfw_rule_copy(const VfwRule *rule)
+{
+    VfwRule *copy = vfw_rule_new_recorded(&rule->spec, rule->family, rule->to_addr, rule->source,
+                                          rule->network, rule->origin, rule->rich_rule);
+
+    copy->kind = rule->kind;
+    return copy;
+}
+
+/**
+ * vfw_rules_add_forward:
+ * Appends to @to the rules that publish @spec to @to_addr: one rule, or for a shifted range
+ * (9000-9001:80-81) one rule per port pair, because nft's DNAT to a port range does not
+ * shift ports (9001 would reach 80 or 81, whichever is free).
+ */
+void
+vfw_rules_add_forward(GPtrArray *to, const VfwPortSpec *spec, GSocketFamily family,
+                      const char *to_addr, const char *source, const char *network,
+                      const char *origin)
+{
+    if (!vfw_port_spec_is_shifted_range(spec)) {
+        g_ptr_array_add(to, vfw_rule_new(spec, family, to_addr, source, network, origin));
+        return;
+    }
+    for (guint i = 0; i <= (guint)(spec->host_port_end - spec->host_port); i++) {
+        VfwPortSpec one = *spec;
+
+        one.host_port = one.host_port_end = spec->host_port + i;
+        one.guest_port = one.guest_port_end = spec->guest_port + i;
+        g_ptr_array_add(to, vfw_rule_new(&one, family, to_addr, source, network, origin));
+    }
+}
+
+/**
+ * vfw_rules_add_hairpins:
+ * Appends one hairpin rule for every guest address the forward rules of @rules publish to
+ * and no hairpin rule covers yet. It takes the network and origin of the first such rule
+ * (a lease origin, so that watch moves it with the lease).
+ */
+void
+vfw_rules_add_hairpins(GPtrArray *rules)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    guint n = rules->len;
+
+    for (guint i = 0; i < n; i++) {
+        const VfwRule *r = g_ptr_array_index(rules, i);
+        if (r->kind == VFW_RULE_HAIRPIN)
+            g_hash_table_add(seen, g_strdup(r->to_addr));
+    }
+    for (guint i = 0; i < n; i++) {
+        const VfwRule *r = g_ptr_array_index(rules, i);
+        if (r->kind != VFW_RULE_FORWARD || !g_hash_table_add(seen, g_strdup(r->to_addr)))
+            continue;
+        g_ptr_array_add(rules, vfw_rule_new_hairpin(r->family, r->to_addr, r->network, r->origin));
+    }
+}
+
+/**
+ * vfw_rule_is_current:
+ * TRUE when @rule (as recorded) has the text this version builds for it: rules recorded by
+ * an older version (unscoped rich rules, shifted ranges in one rule) are not.
+ */
+gboolean
+vfw_rule_is_current(const VfwRule *rule)
+{
+    g_autofree char *text = NULL;
+
+    if (rule->kind == VFW_RULE_HAIRPIN)
+        text = vfw_hairpin_rule_build(rule->family, rule->to_addr);
+    else if (vfw_port_spec_is_shifted_range(&rule->spec))
+        return FALSE;
+    else
+        text = vfw_rich_rule_build(&rule->spec, rule->family, rule->to_addr, rule->source);
+    return g_strcmp0(text, rule->rich_rule) == 0;
 }
 
 /**
@@ -367,8 +488,8 @@ plan_one_family(PlanContext *ctx, const VfwDeclForward *fwd, GInetAddress *addr,
         }
         source = source_text(ctx->source);
     }
-    g_ptr_array_add(ctx->plan->rules,
-                    vfw_rule_new(&fwd->spec, family, to_addr, source, net->name, fwd->origin));
+    vfw_rules_add_forward(ctx->plan->rules, &fwd->spec, family, to_addr, source, net->name,
+                          fwd->origin);
     return TRUE;
 }
 
@@ -482,5 +603,6 @@ vfw_plan_for_domain(const VfwConfig *config, const VfwDomain *domain, GHashTable
     g_clear_object(&ctx.defaults[1]);
     if (!ok)
         return NULL;
+    vfw_rules_add_hairpins(plan->rules);
     return g_steal_pointer(&plan);
 }

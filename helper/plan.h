@@ -7,9 +7,22 @@
 #include "domain.h"
 #include "network.h"
 
-/* One firewalld rich rule that publishes one forward for one address family. */
+/* Our shipped ipsets (ipsets/virtfw-local*.xml): the host's own addresses, which a
+ * forward without a host address matches on, as `docker -p` does. */
+#define VFW_IPSET_LOCAL  "virtfw-local"
+#define VFW_IPSET_LOCAL6 "virtfw-local6"
+
+typedef enum {
+    VFW_RULE_FORWARD, /* forward-port: publishes one forward (or one port of a shifted range) */
+    VFW_RULE_HAIRPIN, /* masquerade of the guest's connections to its own published ports */
+} VfwRuleKind;
+
+/* One firewalld rich rule that publishes one forward for one address family, or (kind
+ * hairpin) lets the guest reach its own published ports through the host's address. */
 typedef struct {
-    VfwPortSpec spec;     /* host side as declared */
+    VfwRuleKind kind;
+    VfwPortSpec spec;     /* host side as declared; one port pair of a shifted range;
+                           * unused (zero) for a hairpin rule */
     GSocketFamily family; /* of the rule */
     char *to_addr;        /* guest address, canonical text */
     char *source;         /* client range "ADDR/PREFIX", NULL for any */
@@ -45,9 +58,18 @@ VfwRule *vfw_rule_new(const VfwPortSpec *spec, GSocketFamily family, const char 
 VfwRule *vfw_rule_new_recorded(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
                                const char *source, const char *network, const char *origin,
                                const char *rich_rule);
+VfwRule *vfw_rule_new_hairpin(GSocketFamily family, const char *to_addr, const char *network,
+                              const char *origin);
+VfwRule *vfw_rule_copy(const VfwRule *rule);
+void vfw_rules_add_forward(GPtrArray *to, const VfwPortSpec *spec, GSocketFamily family,
+                           const char *to_addr, const char *source, const char *network,
+                           const char *origin);
+void vfw_rules_add_hairpins(GPtrArray *rules);
+gboolean vfw_rule_is_current(const VfwRule *rule);
 gboolean vfw_rules_same_text(GPtrArray *a, GPtrArray *b);
 char *vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
                           const char *source);
+char *vfw_hairpin_rule_build(GSocketFamily family, const char *addr);
 
 void vfw_plan_free(VfwPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwPlan, vfw_plan_free)

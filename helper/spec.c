@@ -270,8 +270,27 @@ vfw_port_spec_parse(const char *text, VfwPortSpec *spec, GError **error)
                     "forward '%s': host and guest port ranges differ in length", text);
         return FALSE;
     }
+    if (out.host_port != out.guest_port &&
+        (guint)(out.host_port_end - out.host_port) + 1 > VFW_SHIFTED_RANGE_MAX) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
+                    "forward '%s': a shifted port range is published as one rule per port and "
+                    "may span at most %u ports (an unshifted range such as 5000-5999 has no "
+                    "limit)",
+                    text, VFW_SHIFTED_RANGE_MAX);
+        return FALSE;
+    }
     *spec = out;
     return TRUE;
+}
+
+/**
+ * vfw_port_spec_is_shifted_range:
+ * TRUE for a range whose guest ports differ from its host ports (9000-9001:80-81).
+ */
+gboolean
+vfw_port_spec_is_shifted_range(const VfwPortSpec *spec)
+{
+    return spec->host_port != spec->host_port_end && spec->host_port != spec->guest_port;
 }
 
 /**

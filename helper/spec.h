@@ -21,6 +21,11 @@ typedef struct {
     VfwProto proto;
 } VfwPortSpec;
 
+/* A shifted range (host ports != guest ports) becomes one rule per port: nft's DNAT to a
+ * port range keeps the original port when it can instead of shifting it. */
+#define VFW_SHIFTED_RANGE_MAX 64u
+
+gboolean vfw_port_spec_is_shifted_range(const VfwPortSpec *spec);
 const char *vfw_proto_to_string(VfwProto proto);
 gboolean vfw_proto_from_string(const char *text, VfwProto *proto);
 

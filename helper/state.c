@@ -291,9 +291,13 @@ static void
 write_rule(GKeyFile *kf, guint index, const VfwRule *rule)
 {
     g_autofree char *group = g_strdup_printf("rule %u", index);
-    g_autofree char *spec = vfw_port_spec_to_string(&rule->spec);
 
-    g_key_file_set_string(kf, group, "spec", spec);
+    if (rule->kind == VFW_RULE_HAIRPIN) {
+        g_key_file_set_string(kf, group, "kind", "hairpin");
+    } else {
+        g_autofree char *spec = vfw_port_spec_to_string(&rule->spec);
+        g_key_file_set_string(kf, group, "spec", spec);
+    }
     g_key_file_set_string(kf, group, "family",
                           rule->family == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4");
     g_key_file_set_string(kf, group, "to-addr", rule->to_addr);
@@ -372,17 +376,23 @@ read_rule(GKeyFile *kf, const char *group, GError **error)
     g_autofree char *network = g_key_file_get_string(kf, group, "network", NULL);
     g_autofree char *origin = g_key_file_get_string(kf, group, "origin", NULL);
     g_autofree char *rich = g_key_file_get_string(kf, group, "rich-rule", NULL);
-    VfwPortSpec spec;
+    g_autofree char *kind = g_key_file_get_string(kf, group, "kind", NULL);
+    gboolean hairpin = g_strcmp0(kind, "hairpin") == 0;
+    VfwPortSpec spec = { 0 };
+    VfwRule *rule;
 
-    if (!spec_text || !to_addr || !rich || !vfw_port_spec_parse(spec_text, &spec, error)) {
+    if ((kind && !hairpin) || !to_addr || !rich ||
+        (!hairpin && (!spec_text || !vfw_port_spec_parse(spec_text, &spec, error)))) {
         if (error && !*error)
             g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "[%s] incomplete", group);
         return NULL;
     }
     /* Keep the rule exactly as applied: that is the text to remove. */
-    return vfw_rule_new_recorded(
+    rule = vfw_rule_new_recorded(
         &spec, g_strcmp0(family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4,
         to_addr, source, network, origin, rich);
+    rule->kind = hairpin ? VFW_RULE_HAIRPIN : VFW_RULE_FORWARD;
+    return rule;
 }
 
 static VfwGuestState *

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The fake firewalld: two policies (virtfw-forward, virtfw-host) with a runtime and a
- * permanent list of rich rules each, zones virtfw / public / block with runtime and
+ * permanent list of rich rules each, the ipsets virtfw-local and virtfw-local6 (runtime
+ * entry by entry, permanent as a whole list), zones virtfw / public / block with runtime and
  * permanent interface bindings, and firewalld 1.3's answers: whole-list
  * getPolicySettings / setPolicySettings and config.policy getSettings / update, and the
  * org.fedoraproject.FirewallD1.Exception codes firewalld raises (ZONE_ALREADY_SET,
@@ -21,11 +22,13 @@
 
 static const char *const policy_names[] = { "virtfw-forward", "virtfw-host" };
 static const char *const zone_names[] = { "virtfw", "public", "block" };
+static const char *const ipset_names[] = { "virtfw-local", "virtfw-local6" };
 
 struct FakeFirewalld {
     GMutex lock;
     GPtrArray *rules[FAKE_PLACES]; /* char *, in firewalld's order */
     GHashTable *bindings[2];       /* iface -> zone; [0] runtime, [1] permanent */
+    GPtrArray *entries[4];         /* ipset i: [2i] runtime, [2i+1] permanent entries */
     char *fault_method, *fault_target, *fault_message; /* message NULL: hang */
     GPtrArray *held;                                   /* invocations never answered (hang) */
     guint writes;   /* setPolicySettings + update calls that succeeded */
@@ -110,6 +113,67 @@ policy_update(FakeFirewalld *fake, guint place, GVariant *settings, GDBusMethodI
     g_dbus_method_invocation_return_value(inv, NULL);
 }
 
+static GVariant *
+entries_reply(GPtrArray *entries)
+{
+    return g_variant_new("(@as)",
+                         g_variant_new_strv((const char *const *)entries->pdata, entries->len));
+}
+
+/* Runtime ipset methods on the main object: entries one by one, firewalld's codes. */
+static void
+handle_ipset(FakeFirewalld *fake, const char *method, GVariant *params, GDBusMethodInvocation *inv)
+{
+    g_autoptr(GVariant) first = g_variant_get_child_value(params, 0);
+    const char *name = g_variant_get_string(first, NULL);
+    int i = index_of(ipset_names, G_N_ELEMENTS(ipset_names), name);
+    const char *entry = NULL;
+    GPtrArray *entries;
+    guint at;
+    gboolean here;
+
+    if (i < 0) {
+        raise_code(inv, "INVALID_IPSET", name);
+        return;
+    }
+    entries = fake->entries[2 * i];
+    if (strcmp(method, "getEntries") == 0) {
+        g_dbus_method_invocation_return_value(inv, entries_reply(entries));
+        return;
+    }
+    g_variant_get(params, "(&s&s)", NULL, &entry);
+    here = g_ptr_array_find_with_equal_func(entries, entry, g_str_equal, &at);
+    if (strcmp(method, "addEntry") == 0 && here) {
+        raise_code(inv, "ALREADY_ENABLED", entry);
+    } else if (strcmp(method, "removeEntry") == 0 && !here) {
+        raise_code(inv, "NOT_ENABLED", entry);
+    } else {
+        if (here)
+            g_ptr_array_remove_index(entries, at);
+        else
+            g_ptr_array_add(entries, g_strdup(entry));
+        g_dbus_method_invocation_return_value(inv, NULL);
+    }
+}
+
+static void
+handle_config_ipset(FakeFirewalld *fake, int i, const char *method, GVariant *params,
+                    GDBusMethodInvocation *inv)
+{
+    GPtrArray *entries = fake->entries[2 * i + 1];
+    g_autofree const char **strv = NULL;
+
+    if (strcmp(method, "getEntries") == 0) {
+        g_dbus_method_invocation_return_value(inv, entries_reply(entries));
+        return;
+    }
+    g_variant_get(params, "(^a&s)", &strv);
+    g_ptr_array_set_size(entries, 0);
+    for (guint k = 0; strv[k]; k++)
+        g_ptr_array_add(entries, g_strdup(strv[k]));
+    g_dbus_method_invocation_return_value(inv, NULL);
+}
+
 /* Runtime zone methods on the main object. */
 static void
 handle_zone(FakeFirewalld *fake, const char *method, GVariant *params, GDBusMethodInvocation *inv)
@@ -186,6 +250,16 @@ handle_config(FakeFirewalld *fake, const char *method, GVariant *params, GDBusMe
     int i;
 
     g_variant_get(params, "(&s)", &name);
+    if (strcmp(method, "getIPSetByName") == 0) {
+        g_autofree char *path = NULL;
+        if ((i = index_of(ipset_names, G_N_ELEMENTS(ipset_names), name)) < 0) {
+            raise_code(inv, "INVALID_IPSET", name);
+            return;
+        }
+        path = g_strdup_printf("%s/ipset/%d", CONFIG_PATH, i);
+        g_dbus_method_invocation_return_value(inv, g_variant_new("(o)", path));
+        return;
+    }
     if (strcmp(method, "getZoneOfInterface") == 0) {
         const char *now = g_hash_table_lookup(fake->bindings[1], name);
         g_dbus_method_invocation_return_value(inv, g_variant_new("(s)", now ? now : ""));
@@ -297,12 +371,16 @@ method_call(GDBusConnection *conn, const char *sender, const char *path, const c
         handle_zone(fake, method, params, inv);
     else if (strcmp(iface, FW_NAME ".policy") == 0)
         handle_policy(fake, method, params, inv);
+    else if (strcmp(iface, FW_NAME ".ipset") == 0)
+        handle_ipset(fake, method, params, inv);
     else if (strcmp(iface, FW_NAME ".config") == 0)
         handle_config(fake, method, params, inv);
     else if ((i = path_index(path, CONFIG_PATH "/policy/", G_N_ELEMENTS(policy_names))) >= 0)
         handle_config_policy(fake, i, method, params, inv);
     else if ((i = path_index(path, CONFIG_PATH "/zone/", G_N_ELEMENTS(zone_names))) >= 0)
         handle_config_zone(fake, i, method, params, inv);
+    else if ((i = path_index(path, CONFIG_PATH "/ipset/", G_N_ELEMENTS(ipset_names))) >= 0)
+        handle_config_ipset(fake, i, method, params, inv);
     else
         g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
                                               "fake firewalld: no %s.%s on %s", iface, method,
@@ -339,7 +417,8 @@ static gboolean export(FakeFirewalld *fake, const char *path, const char *iface,
 static gboolean
 serve(FakeFirewalld *fake, GError **error)
 {
-    static const char *const main_ifaces[] = { FW_NAME, FW_NAME ".zone", FW_NAME ".policy" };
+    static const char *const main_ifaces[] = { FW_NAME, FW_NAME ".zone", FW_NAME ".policy",
+                                               FW_NAME ".ipset" };
     g_autofree char *xml = NULL;
     g_autoptr(GVariant) reply = NULL;
 
@@ -366,6 +445,11 @@ serve(FakeFirewalld *fake, GError **error)
     for (guint i = 0; i < G_N_ELEMENTS(zone_names); i++) {
         g_autofree char *path = g_strdup_printf("%s/zone/%u", CONFIG_PATH, i);
         if (!export(fake, path, FW_NAME ".config.zone", error))
+            return FALSE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(ipset_names); i++) {
+        g_autofree char *path = g_strdup_printf("%s/ipset/%u", CONFIG_PATH, i);
+        if (!export(fake, path, FW_NAME ".config.ipset", error))
             return FALSE;
     }
     /* DBUS_NAME_FLAG_DO_NOT_QUEUE; 1 = primary owner */
@@ -421,6 +505,8 @@ fake_firewalld_start(const char *bus_address, GError **error)
         fake->rules[i] = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < 2; i++)
         fake->bindings[i] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (guint i = 0; i < G_N_ELEMENTS(fake->entries); i++)
+        fake->entries[i] = g_ptr_array_new_with_free_func(g_free);
     fake->held = g_ptr_array_new();
     fake->registrations = g_array_new(FALSE, FALSE, sizeof(guint));
     fake->address = g_strdup(bus_address);
@@ -471,6 +557,8 @@ fake_firewalld_stop(FakeFirewalld *fake)
         g_ptr_array_unref(fake->rules[i]);
     for (guint i = 0; i < 2; i++)
         g_hash_table_unref(fake->bindings[i]);
+    for (guint i = 0; i < G_N_ELEMENTS(fake->entries); i++)
+        g_ptr_array_unref(fake->entries[i]);
     g_ptr_array_unref(fake->held);
     g_array_unref(fake->registrations);
     g_clear_pointer(&fake->node, g_dbus_node_info_unref);

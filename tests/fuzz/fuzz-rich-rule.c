@@ -14,14 +14,17 @@
 #define ADDR4 "([0-9]{1,3}\\.){3}[0-9]{1,3}"
 #define ADDR6 "[0-9a-f:.]*:[0-9a-f:.]*"
 
-/* The only rule shapes we ever send: family, optional client range, optional host
- * address of the rule's family, forward-port with a port or range, a known protocol. */
+/* The only rule shapes we ever send: family, optional client range, the host address of
+ * the rule's family or else the set of the host's own addresses of that family,
+ * forward-port with a port or range, a known protocol. */
 static const char *const rule_shapes[] = {
-    "^rule family=\"ipv4\"( source address=\"" ADDR4 "/[0-9]{1,2}\")?( destination "
-    "address=\"" ADDR4 "\")? forward-port port=\"" PORTS "\" protocol=\"(tcp|udp|sctp)\" "
+    "^rule family=\"ipv4\"( source address=\"" ADDR4 "/[0-9]{1,2}\")? destination "
+    "(address=\"" ADDR4 "\"|ipset=\"virtfw-local\") forward-port port=\"" PORTS
+    "\" protocol=\"(tcp|udp|sctp)\" "
     "to-port=\"" PORTS "\" to-addr=\"" ADDR4 "\"$",
-    "^rule family=\"ipv6\"( source address=\"" ADDR6 "/[0-9]{1,3}\")?( destination "
-    "address=\"" ADDR6 "\")? forward-port port=\"" PORTS "\" protocol=\"(tcp|udp|sctp)\" "
+    "^rule family=\"ipv6\"( source address=\"" ADDR6 "/[0-9]{1,3}\")? destination "
+    "(address=\"" ADDR6 "\"|ipset=\"virtfw-local6\") forward-port port=\"" PORTS
+    "\" protocol=\"(tcp|udp|sctp)\" "
     "to-port=\"" PORTS "\" to-addr=\"" ADDR6 "\"$",
 };
 

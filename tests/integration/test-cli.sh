@@ -8,7 +8,7 @@ MAC2=52:54:00:00:30:0b
 MAC3=52:54:00:00:30:0c
 FWD=virtfw-forward
 VFW=virt-firewalld
-R8080='rule family="ipv4" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.130.10"'
+R8080='rule family="ipv4" destination ipset="virtfw-local" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.130.10"'
 
 has_rule() { firewall-cmd ${3:-} --policy="$2" --list-rich-rules | grep -qxF "$1"; }
 lacks_meta() { ! $VIRSH dumpxml web01 | grep -q "spec=\"$1:"; }
@@ -72,7 +72,7 @@ tap_is "its command" "$execstart" "/usr/bin/virt-firewalld sync --offline"
 tap_ok "the unit's command (run as systemd would on firewalld start) applies it" $execstart
 tap_like "db01's port answers after sync" "$(sb_probe_lan tcp 8090)" "^hello-from-db01$"
 tap_ok "db01's rule is permanent too" has_rule \
-    'rule family="ipv4" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.130.11"' \
+    'rule family="ipv4" destination ipset="virtfw-local" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.130.11"' \
     $FWD --permanent
 
 # ---- simulated host crash: app01 dies with libvirtd down, /run is wiped
@@ -89,7 +89,7 @@ sb_restart_firewalld
 sb_start_libvirtd
 tap_is "app01 is not running after the 'crash'" \
     "$($VIRSH domstate app01 2>/dev/null || echo gone)" gone
-R8095='rule family="ipv4" forward-port port="8095" protocol="tcp" to-port="80" to-addr="192.168.130.12"'
+R8095='rule family="ipv4" destination ipset="virtfw-local" forward-port port="8095" protocol="tcp" to-port="80" to-addr="192.168.130.12"'
 tap_ok "app01's rule survived in permanent config" has_rule "$R8095" $FWD --permanent
 out=$($VFW status 2>&1)
 tap_like "status reports it stale" "$out" "app01 .*stale: guest not running"

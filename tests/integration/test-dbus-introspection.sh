@@ -13,6 +13,7 @@ introspect /org/fedoraproject/FirewallD1 >"$SB/live-main.xml"
 introspect /org/fedoraproject/FirewallD1/config >"$SB/live-config.xml"
 introspect "$(objpath getPolicyByName allow-host-ipv6)" >"$SB/live-policy.xml"
 introspect "$(objpath getZoneByName public)" >"$SB/live-zone.xml"
+introspect "$(objpath getIPSetByName virtfw-local)" >"$SB/live-ipset.xml"
 tap_diag "firewalld $(firewall-cmd --version)"
 python3 "$VFW_SOURCE_DIR/tests/dbus/compare-introspection.py" \
     "$VFW_SOURCE_DIR/dbus/org.fedoraproject.FirewallD1.xml" "$SB"/live-*.xml >"$SB/compare.out" ||

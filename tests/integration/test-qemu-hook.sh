@@ -68,7 +68,7 @@ tap_like "IPv6 forward [2001:db8:51::1]:8086" \
 
 rules=$(policy_rules $FWD)
 tap_diag "runtime rules of $FWD:" "$rules"
-R8080='rule family="ipv4" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.110.10"'
+R8080='rule family="ipv4" destination ipset="virtfw-local" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.110.10"'
 tap_ok "runtime policy holds the exact rich rule" has_rule "$R8080" $FWD
 tap_ok "permanent policy holds it too" has_rule "$R8080" $FWD --permanent
 tap_ok "HOST policy holds it too (runtime)" has_rule "$R8080" $HOST
@@ -76,7 +76,7 @@ tap_ok "HOST policy holds it too (permanent)" has_rule "$R8080" $HOST --permanen
 tap_ok "IPv6 rule bound to the host address" has_rule \
     'rule family="ipv6" destination address="2001:db8:51::1" forward-port port="8086" protocol="tcp" to-port="80" to-addr="fd00:110::10"' $FWD
 tap_ok "forwards without a host address are published for IPv6 too (address6)" has_rule \
-    'rule family="ipv6" forward-port port="8080" protocol="tcp" to-port="80" to-addr="fd00:110::10"' $FWD
+    'rule family="ipv6" destination ipset="virtfw-local6" forward-port port="8080" protocol="tcp" to-port="80" to-addr="fd00:110::10"' $FWD
 # 4 unbound forwards x 2 families + 1 IPv4-bound + 1 IPv6-bound
 tap_is "web01: 10 rules in runtime $FWD" "$(count_rules $FWD)" 10
 
@@ -87,7 +87,7 @@ tap_like "client inside the source range reaches db01" "$(sb_probe_lan tcp 8090)
 tap_is "client outside the source range (203.0.113.2) is refused" \
     "$(sb_probe_lan2 tcp 8090 203.0.113.1)" ""
 tap_ok "rule carries the source" has_rule \
-    'rule family="ipv4" source address="198.51.100.0/24" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $FWD
+    'rule family="ipv4" source address="198.51.100.0/24" destination ipset="virtfw-local" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $FWD
 
 # reloads and restarts keep the ports with no action of ours
 firewall-cmd -q --reload
@@ -150,10 +150,12 @@ tap_is "web01's rules are gone from the HOST policy" \
     "$(policy_rules $HOST --permanent | grep -c 192.168.110.10)" 0
 tap_is "port 8080 no longer answers" "$(sb_probe_lan tcp 8080)" ""
 tap_ok "db01's rule is untouched" has_rule \
-    'rule family="ipv4" source address="198.51.100.0/24" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $FWD --permanent
+    'rule family="ipv4" source address="198.51.100.0/24" destination ipset="virtfw-local" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $FWD --permanent
 tap_ok "virsh destroy db01" sb_domain_destroy db01
 tap_is "nothing of ours remains (runtime)" "$(count_rules $FWD)" 0
 tap_is "nothing of ours remains (permanent)" "$(count_rules $FWD --permanent)" 0
+tap_is "no hairpin rule remains (runtime, permanent)" \
+    "$(policy_rules $FWD | grep -c masquerade) $(policy_rules $FWD --permanent | grep -c masquerade)" "0 0"
 tap_is "state directory is empty" "$(ls /run/virt-firewalld/guests 2>/dev/null | wc -l)" 0
 
 tap_done

@@ -87,6 +87,39 @@ make_config(const char *dropin)
     return config;
 }
 
+/* Checks that @rules hold exactly one hairpin rule, of the right text, for every guest
+ * address a forward rule publishes to, then takes them out (the tables list forwards). */
+static void
+strip_hairpins(GPtrArray *rules)
+{
+    g_autoptr(GHashTable) targets = g_hash_table_new(g_str_hash, g_str_equal);
+    guint hairpins = 0;
+
+    for (guint i = 0; i < rules->len; i++) {
+        const VfwRule *r = g_ptr_array_index(rules, i);
+        if (r->kind == VFW_RULE_FORWARD)
+            g_hash_table_add(targets, r->to_addr);
+    }
+    for (guint i = 0; i < rules->len;) {
+        const VfwRule *r = g_ptr_array_index(rules, i);
+        g_autofree char *want = NULL;
+        if (r->kind != VFW_RULE_HAIRPIN) {
+            i++;
+            continue;
+        }
+        want = g_strdup_printf("rule family=\"%s\" source address=\"%s\" destination "
+                               "address=\"%s\" masquerade",
+                               r->family == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4", r->to_addr,
+                               r->to_addr);
+        g_assert_cmpstr(r->rich_rule, ==, want);
+        g_assert_true(g_hash_table_remove(targets, r->to_addr));
+        hairpins++;
+        g_ptr_array_remove_index(rules, i);
+    }
+    g_assert_cmpuint(g_hash_table_size(targets), ==, 0);
+    (void)hairpins;
+}
+
 static VfwPlan *
 plan_for(const char *dropin, const char *interfaces, const char *metadata, GError **error)
 {
@@ -94,7 +127,11 @@ plan_for(const char *dropin, const char *interfaces, const char *metadata, GErro
     g_autoptr(VfwDomain) domain = make_domain(interfaces, metadata);
     g_autoptr(GHashTable) networks = make_networks();
 
-    return vfw_plan_for_domain(config, domain, networks, error);
+    VfwPlan *plan = vfw_plan_for_domain(config, domain, networks, error);
+
+    if (plan)
+        strip_hairpins(plan->rules);
+    return plan;
 }
 
 typedef struct {
@@ -102,22 +139,23 @@ typedef struct {
     const char *dropin;
     const char *interfaces;
     const char *metadata;
-    const char *rules[4];    /* exact rich rules, in order */
+    const char *rules[4];    /* exact rich rules, in order (hairpin rules checked apart) */
     const char *warnings[2]; /* a substring of each warning, in order */
     int error_code;          /* -1: success expected */
     const char *needles[4];  /* substrings of the error message */
 } PlanCase;
 
 #define RULE4(port, to_port, addr)                                                                 \
-    "rule family=\"ipv4\" forward-port port=\"" port "\" protocol=\"tcp\" to-port=\"" to_port      \
-    "\" to-addr=\"" addr "\""
+    "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"" port            \
+    "\" protocol=\"tcp\" to-port=\"" to_port "\" to-addr=\"" addr "\""
 
 static const PlanCase plan_cases[] = {
     { "reservation",
       "[web01]\nforward=8080:80/tcp\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" forward-port port=\"8080\" protocol=\"tcp\" to-port=\"80\" "
+      { "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"8080\" "
+        "protocol=\"tcp\" to-port=\"80\" "
         "to-addr=\"192.168.100.10\"" },
       { NULL },
       -1,
@@ -256,17 +294,23 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=5000-5010/udp\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" forward-port port=\"5000-5010\" protocol=\"udp\" "
+      { "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"5000-5010\" "
+        "protocol=\"udp\" "
         "to-port=\"5000-5010\" to-addr=\"192.168.100.10\"" },
       { NULL },
       -1,
       { NULL } },
+    /* nft's DNAT to a port range does not shift: one rule per port pair */
     { "shifted-range-sctp",
       "[web01]\nforward=6000-6002:7000-7002/sctp\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" forward-port port=\"6000-6002\" protocol=\"sctp\" "
-        "to-port=\"7000-7002\" to-addr=\"192.168.100.10\"" },
+      { "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"6000\" "
+        "protocol=\"sctp\" to-port=\"7000\" to-addr=\"192.168.100.10\"",
+        "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"6001\" "
+        "protocol=\"sctp\" to-port=\"7001\" to-addr=\"192.168.100.10\"",
+        "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"6002\" "
+        "protocol=\"sctp\" to-port=\"7002\" to-addr=\"192.168.100.10\"" },
       { NULL },
       -1,
       { NULL } },
@@ -292,7 +336,8 @@ static const PlanCase plan_cases[] = {
       IFACE("routed", MAC_ROUTED),
       NULL,
       { RULE4("8080", "80", "192.168.100.10"),
-        "rule family=\"ipv6\" forward-port port=\"8080\" protocol=\"tcp\" to-port=\"80\" "
+        "rule family=\"ipv6\" destination ipset=\"virtfw-local6\" forward-port port=\"8080\" "
+        "protocol=\"tcp\" to-port=\"80\" "
         "to-addr=\"2001:db8:100::10\"" },
       { NULL },
       -1,
@@ -320,7 +365,8 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=2222:22\nsource=203.0.113.7\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" source address=\"203.0.113.7/32\" forward-port port=\"2222\" "
+      { "rule family=\"ipv4\" source address=\"203.0.113.7/32\" destination ipset=\"virtfw-local\" "
+        "forward-port port=\"2222\" "
         "protocol=\"tcp\" to-port=\"22\" to-addr=\"192.168.100.10\"" },
       { NULL },
       -1,
@@ -329,7 +375,8 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=2222:22\nsource=2001:db8:ff::/48\naddress6=2001:db8:100::10\n",
       IFACE("routed", MAC_NONE),
       NULL,
-      { "rule family=\"ipv6\" source address=\"2001:db8:ff::/48\" forward-port port=\"2222\" "
+      { "rule family=\"ipv6\" source address=\"2001:db8:ff::/48\" destination "
+        "ipset=\"virtfw-local6\" forward-port port=\"2222\" "
         "protocol=\"tcp\" to-port=\"22\" to-addr=\"2001:db8:100::10\"" },
       { NULL },
       -1,
@@ -338,7 +385,8 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=8080:80\nsource=203.0.113.0/24\naddress6=2001:db8:100::10\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" source address=\"203.0.113.0/24\" forward-port port=\"8080\" "
+      { "rule family=\"ipv4\" source address=\"203.0.113.0/24\" destination ipset=\"virtfw-local\" "
+        "forward-port port=\"8080\" "
         "protocol=\"tcp\" to-port=\"80\" to-addr=\"192.168.100.10\"" },
       { "'source' is of the other address family" },
       -1,
@@ -379,7 +427,8 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=53/udp\n",
       IFACE("routed", MAC_ROUTED),
       META(META_FWD("53/tcp")),
-      { "rule family=\"ipv4\" forward-port port=\"53\" protocol=\"udp\" to-port=\"53\" "
+      { "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"53\" "
+        "protocol=\"udp\" to-port=\"53\" "
         "to-addr=\"192.168.100.10\"",
         RULE4("53", "53", "192.168.100.10") },
       { NULL },
@@ -582,7 +631,7 @@ rule_regex(void)
     g_autoptr(GError) error = NULL;
     GRegex *re = g_regex_new("^rule family=\"ipv[46]\""
                              "( source address=\"[0-9a-f.:]+/[0-9]{1,3}\")?"
-                             "( destination address=\"[0-9a-f.:]+\")?"
+                             " destination (address=\"[0-9a-f.:]+\"|ipset=\"virtfw-local6?\")"
                              " forward-port port=\"[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?\""
                              " protocol=\"(tcp|udp|sctp)\""
                              " to-port=\"[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?\""
@@ -629,6 +678,11 @@ random_spec(VfwPortSpec *expect)
     guint len = g_test_rand_bit() ? 0 : g_test_rand_int_range(0, 200);
     guint host = g_test_rand_int_range(1, 65536 - len);
     guint guest = g_test_rand_bit() ? host : (guint)g_test_rand_int_range(1, 65536 - len);
+
+    if (guest != host && len >= VFW_SHIFTED_RANGE_MAX)
+        len = g_test_rand_int_range(0, VFW_SHIFTED_RANGE_MAX);
+    if (host + len > 65535 || guest + len > 65535)
+        len = 0;
     int kind = g_test_rand_int_range(0, 3);
     int proto = g_test_rand_int_range(-1, 3);
 
@@ -682,6 +736,8 @@ test_property_random_specs(void)
         gboolean with_source = g_test_rand_bit();
         VfwPortSpec expect;
         g_autofree char *spec = random_spec(&expect);
+        gboolean shifted;
+        guint per_family;
         guint want;
 
         dropin = g_strdup_printf("[web01]\nforward = %s\naddress6 = 2001:db8:100::%x\n%s", spec,
@@ -690,10 +746,15 @@ test_property_random_specs(void)
         config = make_config(dropin);
         plan = vfw_plan_for_domain(config, domain, networks, &error);
         g_assert_no_error(error);
+        strip_hairpins(plan->rules);
 
-        /* One rule per family the host side allows; the v4-only source drops IPv6. */
+        /* One rule per family the host side allows (per port pair of a shifted range); the
+         * v4-only source drops IPv6. */
+        shifted = vfw_port_spec_is_shifted_range(&expect);
+        per_family = shifted ? (guint)(expect.host_port_end - expect.host_port) + 1 : 1;
         want = expect.host_family == G_SOCKET_FAMILY_INVALID ? 2 : 1;
-        g_assert_cmpuint(plan->rules->len + plan->warnings->len, ==, want);
+        g_assert_cmpuint(plan->rules->len / per_family + plan->warnings->len, ==, want);
+        g_assert_cmpuint(plan->rules->len % per_family, ==, 0);
         if (with_source)
             g_assert_cmpuint(plan->warnings->len, ==,
                              expect.host_family == G_SOCKET_FAMILY_IPV4 ? 0 : 1);
@@ -707,6 +768,18 @@ test_property_random_specs(void)
 
             g_test_message("%s -> %s", spec, rule->rich_rule);
             assert_rule_shape(re, rule->rich_rule);
+            if (shifted) {
+                /* port by port, in order, the same shift for each */
+                guint k = r % per_family;
+                g_assert_cmpuint(rule->spec.host_port, ==, expect.host_port + k);
+                g_assert_cmpuint(rule->spec.host_port_end, ==, expect.host_port + k);
+                g_assert_cmpuint(rule->spec.guest_port, ==, expect.guest_port + k);
+                g_clear_pointer(&port_attr, g_free);
+                g_clear_pointer(&to_port_attr, g_free);
+                port_attr = g_strdup_printf(" port=\"%u\" protocol=\"%s\" ", expect.host_port + k,
+                                            vfw_proto_to_string(expect.proto));
+                to_port_attr = g_strdup_printf(" to-port=\"%u\" ", expect.guest_port + k);
+            }
             assert_contains(rule->rich_rule, port_attr);
             assert_contains(rule->rich_rule, to_port_attr);
             if (expect.host_family != G_SOCKET_FAMILY_INVALID) {

@@ -115,6 +115,7 @@ static const BadCase bad_cases[] = {
     { "reversed-guest", "10-15:20-15", "guest port range '20-15' is reversed" },
     { "unequal-ranges", "5000-5010:80-81", "host and guest port ranges differ in length" },
     { "range-to-port", "5000-5010:80", "differ in length" },
+    { "shifted-range-too-long", "9000-9064:80-144", "may span at most 64 ports" },
     { "icmp", "80/icmp", "unknown protocol 'icmp'" },
     { "upper-tcp", "80/TCP", "unknown protocol 'TCP'" },
     { "empty-proto", "80/", "unknown protocol ''" },

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "firewalld.h"
+#include "hook.h"
+
+GStrv vfw_host_addresses(GSocketFamily family, GError **error);
+gboolean vfw_host_address_is_listed(GInetAddress *addr);
+gboolean vfw_host_sets_refresh(VfwFirewalld *fw, gboolean *changed, GError **error);
+gboolean vfw_host_sets_update(const VfwContext *ctx, guint timeout_ms, gboolean *changed,
+                              GPtrArray *warnings);
