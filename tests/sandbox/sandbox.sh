@@ -351,15 +351,15 @@ sb_dhcp_release() {
 }
 
 # sb_guest_serve NAME tcp|udp PORT: another server answering hello-from-NAME (v4+v6)
-sb_guest_serve() {
-    local name=$1 proto=$2 port=$3 ns addr flag
+sb_guest_serve() { # NAME tcp|udp PORT [ANSWER]; NAME may be lan or lan2 too
+    local name=$1 proto=$2 port=$3 answer=${4:-hello-from-$1} ns addr flag
     ns=$(sb_ns "$name")
     case $proto in
     tcp) addr="TCP6-LISTEN:$port,ipv6only=0,reuseaddr,fork" flag=-ltnH ;;
     udp) addr="UDP6-RECVFROM:$port,ipv6only=0,reuseaddr,fork" flag=-lunH ;;
     *) sb_log "sb_guest_serve: protocol tcp or udp"; return 2 ;;
     esac
-    setsid ip netns exec "$ns" socat "$addr" SYSTEM:"echo hello-from-$name" \
+    setsid ip netns exec "$ns" socat "$addr" SYSTEM:"echo $answer" \
         </dev/null >>"$SB/guest-$name.log" 2>&1 &
     echo $! >"$SB/pids/socat-$name-$proto-$port"
     _sb_wait_for 3 _sb_listening "$ns" "$flag" "$port" ||
