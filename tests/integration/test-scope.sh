@@ -105,16 +105,19 @@ tap_ok "hairpin rule for web01 in $FWD (runtime and permanent)" sh -c "
     firewall-cmd --policy=$FWD --list-rich-rules | grep -qxF 'rule family=\"ipv4\" source address=\"192.168.120.10\" destination address=\"192.168.120.10\" masquerade' &&
     firewall-cmd --permanent --policy=$FWD --list-rich-rules | grep -qxF 'rule family=\"ipv4\" source address=\"192.168.120.10\" destination address=\"192.168.120.10\" masquerade'"
 brnf=$(sysctl -n net.bridge.bridge-nf-call-iptables 2>/dev/null || echo absent)
-tap_diag "net.bridge.bridge-nf-call-iptables in the sandbox: $brnf"
+brnf6=$(sysctl -n net.bridge.bridge-nf-call-ip6tables 2>/dev/null || echo absent)
+tap_diag "net.bridge.bridge-nf-call-ip{,6}tables in the sandbox: $brnf $brnf6"
 if [ "$brnf" != absent ]; then
-    sysctl -qw net.bridge.bridge-nf-call-iptables=0
+    sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0
 fi
 tap_like "hairpin: web01 -> the host's address:8080 reaches web01 itself" \
     "$(sb_probe_from web01 tcp "$SB_HOST_IP" 8080)" "^hello-from-web01$"
 tap_like "hairpin: web01 -> its gateway:8080 reaches web01 itself" \
     "$(sb_probe_from web01 tcp 192.168.120.1 8080)" "^hello-from-web01$"
+tap_like "hairpin: web01 -> the host's IPv6 address:8080 reaches web01 itself" \
+    "$(sb_probe_from web01 tcp "$SB_HOST_IP6" 8080)" "^hello-from-web01$"
 if [ "$brnf" != absent ]; then
-    sysctl -qw net.bridge.bridge-nf-call-iptables="$brnf"
+    sysctl -qw net.bridge.bridge-nf-call-iptables="$brnf" net.bridge.bridge-nf-call-ip6tables="$brnf6"
 fi
 
 # --- shifted ranges, port by port ---------------------------------------------------------
