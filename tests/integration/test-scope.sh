@@ -114,11 +114,39 @@ tap_like "hairpin: web01 -> the host's address:8080 reaches web01 itself" \
     "$(sb_probe_from web01 tcp "$SB_HOST_IP" 8080)" "^hello-from-web01$"
 tap_like "hairpin: web01 -> its gateway:8080 reaches web01 itself" \
     "$(sb_probe_from web01 tcp 192.168.120.1 8080)" "^hello-from-web01$"
+# the masquerade matches the address the forward publishes to; libvirt's RA gave the fake
+# guest a SLAAC address too, which its kernel prefers as the source: take it away
+ip netns exec "$(sb_ns web01)" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
+ip -n "$(sb_ns web01)" -6 addr flush dev eth0 scope global dynamic
 tap_like "hairpin: web01 -> the host's IPv6 address:8080 reaches web01 itself" \
     "$(sb_probe_from web01 tcp "$SB_HOST_IP6" 8080)" "^hello-from-web01$"
 if [ "$brnf" != absent ]; then
     sysctl -qw net.bridge.bridge-nf-call-iptables="$brnf" net.bridge.bridge-nf-call-ip6tables="$brnf6"
 fi
+
+# --- an open network (firewalld's: zone virtfw, NAT by virtfw-nat) ------------------------
+MAC_C=52:54:00:00:21:0a
+sb_net opennet open virbr21 192.168.121 --host "$MAC_C=10" || tap_bail "open network"
+sb_fake_guest app01 virbr21 "$MAC_C" 192.168.121.10/24 192.168.121.1 || tap_bail "fake guest app01"
+cat >/etc/virt-firewalld/forwards.d/app01.conf <<'EOF2'
+[app01]
+forward = 8181:80/tcp
+EOF2
+chmod 644 /etc/virt-firewalld/forwards.d/app01.conf
+tap_ok "virsh create app01 on the open network" sb_domain_create app01 opennet "$MAC_C"
+tap_ok "the open network's bridge address is in the set" entry_in_both 192.168.121.1
+tap_like "LAN -> host:8181 reaches app01 (open network)" "$(sb_probe_lan tcp 8181)" \
+    "^hello-from-app01$"
+tap_like "app01 -> the remote server:8080 reaches that server (masqueraded, not DNATed)" \
+    "$(sb_probe_from app01 tcp "$SB_LAN_IP" 8080)" "^hello-from-lan-server$"
+tap_like "app01 -> the host's address:8080 reaches web01 on the routed network" \
+    "$(sb_probe_from app01 tcp "$SB_HOST_IP" 8080)" "^hello-from-web01$"
+tap_like "web01 -> the remote server:8181 is not caught by app01's forward" \
+    "$(sb_guest_serve lan tcp 8181 hello-from-lan-8181 && sb_probe_from web01 tcp "$SB_LAN_IP" 8181)" \
+    "^hello-from-lan-8181$"
+tap_ok "virsh destroy app01" sb_domain_destroy app01
+sb_net_destroy opennet
+tap_ok "the open network's address left the set when it stopped" entry_in_neither 192.168.121.1
 
 # --- shifted ranges, port by port ---------------------------------------------------------
 tap_like "9000 -> guest port 80 (tcp)" "$(sb_probe_lan tcp 9000)" "^hello-from-web01$"
