@@ -381,7 +381,7 @@ reassert_batch(VfwState *state, VfwFirewalld *fw, const Recorded *entries, guint
  * recorded as stopped, and those only the ledger knows (from before a reboot or crash:
  * their guests cannot be running). Counts go to @applied and @removed.
  *
- * All guests go in one transaction (4 reads and at most 4 writes of the policies, not 4
+ * All guests go in one transaction (one read and at most one write of each place, not those
  * per guest: the lock is held throughout). When firewalld refuses it, each guest is tried
  * on its own, so that one bad record does not hold back the others; those firewalld
  * refuses become @warnings, keep their records, and make the result an error.

@@ -61,7 +61,8 @@ check_firewalld(const VfwContext *ctx, const VfwConfig *config, Doctor *doc)
 static void
 check_policies(VfwFirewalld *fw, Doctor *doc)
 {
-    const char *ours[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST, "virtfw-nat" };
+    const char *ours[] = { VFW_POLICY_PUB, VFW_POLICY_PUB_HOST, VFW_POLICY_FORWARD, VFW_POLICY_HOST,
+                           "virtfw-nat" };
     g_autoptr(GError) local_error = NULL;
     g_auto(GStrv) active = vfw_firewalld_active_policies(fw, &local_error);
 
@@ -157,10 +158,12 @@ check_networks(VfwFirewalld *fw, const VfwConfig *config, GHashTable *networks, 
 static void
 check_forward_rules(Doctor *doc, const VfwDomain *d, const VfwPlan *plan, VfwFirewalld *fw)
 {
-    g_auto(GStrv) runtime = NULL;
+    GStrv runtime[VFW_PLACES] = { NULL };
 
-    if (fw)
-        vfw_firewalld_policy_get_rules(fw, VFW_POLICY_FORWARD, FALSE, &runtime, NULL);
+    for (guint i = 0; fw && i < VFW_PLACES; i++) {
+        if (!vfw_place_is_permanent(i))
+            vfw_firewalld_policy_get_rules(fw, vfw_place_policy(i), FALSE, &runtime[i], NULL);
+    }
     for (guint w = 0; w < plan->warnings->len; w++)
         verdict(doc, FALSE, d->name, g_ptr_array_index(plan->warnings, w));
     for (guint l = 0; l < plan->leases->len; l++) {
@@ -177,9 +180,16 @@ check_forward_rules(Doctor *doc, const VfwDomain *d, const VfwPlan *plan, VfwFir
         g_autofree char *spec = vfw_port_spec_to_string(&rule->spec);
         g_autofree char *what =
             g_strdup_printf("guest '%s': forward '%s' to %s", d->name, spec, rule->to_addr);
-        gboolean live = runtime && g_strv_contains((const char *const *)runtime, rule->rich_rule);
+        gboolean live = fw != NULL;
+        for (guint i = 0; live && i < VFW_PLACES; i++) {
+            const char *entry = vfw_item_in_place(rule->rich_rule, i);
+            if (entry && !vfw_place_is_permanent(i))
+                live = runtime[i] && g_strv_contains((const char *const *)runtime[i], entry);
+        }
         verdict(doc, live, what, live ? NULL : "not in firewalld: run 'virt-firewalld sync'");
     }
+    for (guint i = 0; i < VFW_PLACES; i++)
+        g_strfreev(runtime[i]);
 }
 
 /**

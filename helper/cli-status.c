@@ -72,10 +72,8 @@ add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules,
 
         if (rule->kind == VFW_RULE_HAIRPIN)
             continue; /* part of the guest's forwards, not one of its own */
-        row.runtime = g_hash_table_contains(live->sets[0], rule->rich_rule) &&
-                      g_hash_table_contains(live->sets[2], rule->rich_rule);
-        row.permanent = g_hash_table_contains(live->sets[1], rule->rich_rule) &&
-                        g_hash_table_contains(live->sets[3], rule->rich_rule);
+        row.runtime = vfw_live_rules_has(live, rule->rich_rule, FALSE);
+        row.permanent = vfw_live_rules_has(live, rule->rich_rule, TRUE);
         if (!running)
             row.state = "stale: guest not running";
         else

@@ -73,25 +73,21 @@ sync_networks(const VfwContext *ctx, const VfwSurvey *sv, GPtrArray *warnings)
     return failed;
 }
 
-/* TRUE when every rule of @rules is live in all four places. */
+/* TRUE when every rule of @rules is live in every place it lives in. */
 static gboolean
 all_live(GPtrArray *rules, const VfwLiveRules *live)
 {
     for (guint r = 0; r < rules->len; r++) {
-        const VfwRule *rule = g_ptr_array_index(rules, r);
-        const char *rich = rule->rich_rule;
-        /* hairpin rules live in virtfw-forward only */
-        for (int i = 0; i < (rule->kind == VFW_RULE_HAIRPIN ? 2 : 4); i++) {
-            if (!g_hash_table_contains(live->sets[i], rich))
-                return FALSE;
-        }
+        const char *item = ((const VfwRule *)g_ptr_array_index(rules, r))->rich_rule;
+        if (!vfw_live_rules_has(live, item, FALSE) || !vfw_live_rules_has(live, item, TRUE))
+            return FALSE;
     }
     return TRUE;
 }
 
 /* The UUIDs (borrowed from @sv) of running guests with nothing to do: their record lists
- * exactly their plan's rules, is neither pending nor stopped, and every rule is live in all
- * four places. One read of each place for all guests, instead of four per guest in
+ * exactly their plan's rules, is neither pending nor stopped, and every rule is live in
+ * every place it lives in. One read of each place for all guests, instead of some per guest in
  * vfw_apply_guest(). Guests following DHCP leases are left to vfw_apply_guest(). Empty
  * when firewalld or the state directory cannot tell. */
 static GHashTable *

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "plan.h"
 #include "vfw-error.h"
 #include "vfw-firewalld-dbus.h"
 
@@ -277,18 +278,73 @@ read_policy_settings(VfwFirewalld *fw, const char *policy, gboolean permanent,
     return settings;
 }
 
+/* A forward-port entry as text, "port=P:proto=X:toport=T:toaddr=A" (firewall-cmd's
+ * spelling); toaddr comes last, so an IPv6 address needs no escaping. */
+static char *
+forward_port_text(const char *port, const char *proto, const char *toport, const char *toaddr)
+{
+    return g_strdup_printf("port=%s:proto=%s:toport=%s:toaddr=%s", port, proto, toport, toaddr);
+}
+
+static gboolean
+is_forward_port_text(const char *entry)
+{
+    return g_str_has_prefix(entry, "port=");
+}
+
+/* Splits forward_port_text() back into its 4 fields (new strings in @out); FALSE when
+ * @text has not that shape. */
+static gboolean
+forward_port_fields(const char *text, char *out[4])
+{
+    static const char *const keys[] = { "port=", ":proto=", ":toport=", ":toaddr=" };
+    const char *at = text;
+
+    for (guint i = 0; i < 4; i++) {
+        const char *next = i < 3 ? strstr(at + strlen(keys[i]), keys[i + 1]) : NULL;
+        if (!g_str_has_prefix(at, keys[i]) || (i < 3 && !next)) {
+            for (guint j = 0; j < i; j++)
+                g_clear_pointer(&out[j], g_free);
+            return FALSE;
+        }
+        at += strlen(keys[i]);
+        out[i] = next ? g_strndup(at, next - at) : g_strdup(at);
+        at = next;
+    }
+    return TRUE;
+}
+
+/* The entries we manage in a policy's settings: its rich rules, then its forward-ports as
+ * forward_port_text(). */
 static GStrv
 rich_rules_of(GVariant *settings)
 {
     g_autoptr(GVariant) rules =
         g_variant_lookup_value(settings, "rich_rules", G_VARIANT_TYPE_STRING_ARRAY);
+    g_autoptr(GVariant) ports =
+        g_variant_lookup_value(settings, "forward_ports", G_VARIANT_TYPE("a(ssss)"));
+    g_autoptr(GPtrArray) out = g_ptr_array_new();
+    GVariantIter iter;
+    const char *f[4];
 
-    return rules ? g_variant_dup_strv(rules, NULL) : g_new0(char *, 1);
+    for (gsize i = 0; rules && i < g_variant_n_children(rules); i++) {
+        const char *rule = NULL;
+        g_variant_get_child(rules, i, "&s", &rule);
+        g_ptr_array_add(out, g_strdup(rule));
+    }
+    if (ports) {
+        g_variant_iter_init(&iter, ports);
+        while (g_variant_iter_next(&iter, "(&s&s&s&s)", &f[0], &f[1], &f[2], &f[3]))
+            g_ptr_array_add(out, forward_port_text(f[0], f[1], f[2], f[3]));
+    }
+    g_ptr_array_add(out, NULL);
+    return (GStrv)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
 /**
  * vfw_firewalld_policy_get_rules:
- * The rich rules of @policy in the runtime or the permanent configuration.
+ * The rich rules of @policy in the runtime or the permanent configuration, followed by its
+ * forward-ports as "port=P:proto=X:toport=T:toaddr=A".
  */
 gboolean
 vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy, gboolean permanent,
@@ -302,9 +358,42 @@ vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy, gboolean pe
     return TRUE;
 }
 
+/* The settings that hold exactly @entries: both lists, so that either kind can go. */
+static gboolean
+settings_of(GPtrArray *entries, GVariantBuilder *builder, const char *policy, GError **error)
+{
+    g_autoptr(GPtrArray) rich = g_ptr_array_new();
+    GVariantBuilder ports;
+
+    g_variant_builder_init(&ports, G_VARIANT_TYPE("a(ssss)"));
+    for (guint i = 0; i < entries->len; i++) {
+        const char *entry = g_ptr_array_index(entries, i);
+        char *f[4] = { NULL };
+        if (!is_forward_port_text(entry)) {
+            g_ptr_array_add(rich, (gpointer)entry);
+            continue;
+        }
+        if (!forward_port_fields(entry, f)) {
+            g_variant_builder_clear(&ports);
+            g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD,
+                        "firewalld: %s: malformed forward-port '%s'", policy, entry);
+            return FALSE;
+        }
+        g_variant_builder_add(&ports, "(ssss)", f[0], f[1], f[2], f[3]);
+        for (guint k = 0; k < 4; k++)
+            g_free(f[k]);
+    }
+    g_variant_builder_init(builder, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(builder, "{sv}", "rich_rules",
+                          g_variant_new_strv((const char *const *)rich->pdata, rich->len));
+    g_variant_builder_add(builder, "{sv}", "forward_ports", g_variant_builder_end(&ports));
+    return TRUE;
+}
+
 /**
  * vfw_firewalld_policy_edit:
- * Removes the rich rules in @remove from @policy and adds those in @add that are missing,
+ * Removes the entries in @remove from @policy and adds those in @add that are missing
+ * (rich rules, or forward-ports written "port=P:proto=X:toport=T:toaddr=A"),
  * in one read-modify-write of the runtime or permanent configuration. Rules already
  * present or already gone are fine (idempotent); nothing is written when nothing changes.
  * On success, copies of the rules this call really added and removed are appended to
@@ -363,9 +452,8 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
     if (!changed)
         return TRUE;
 
-    g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-    g_variant_builder_add(&builder, "{sv}", "rich_rules",
-                          g_variant_new_strv((const char *const *)wanted->pdata, wanted->len));
+    if (!settings_of(wanted, &builder, policy, error))
+        return FALSE;
     if (permanent)
         ok = vfw_dbus_firewall_d1_config_policy_call_update_sync(
             proxy, g_variant_builder_end(&builder), NULL, &local_error);
@@ -484,63 +572,112 @@ vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, const char *i
     return set_interface(fw, zone, iface, permanent, FALSE, error);
 }
 
-#define PLACES 4 /* 2 policies x (runtime, permanent) */
+/* Where published items live: 4 policies x (runtime, permanent). The first four places
+ * hold rich rules of forwards bound to a host address and the hairpin masquerades
+ * (virtfw-forward only: firewalld refuses masquerade with ingress HOST); the last four the
+ * items prefixed VFW_ITEM_PUB. */
+static const struct {
+    const char *policy;
+    gboolean permanent;
+} places[VFW_PLACES] = {
+    { VFW_POLICY_FORWARD, FALSE },  { VFW_POLICY_FORWARD, TRUE },  { VFW_POLICY_HOST, FALSE },
+    { VFW_POLICY_HOST, TRUE },      { VFW_POLICY_PUB, FALSE },     { VFW_POLICY_PUB, TRUE },
+    { VFW_POLICY_PUB_HOST, FALSE }, { VFW_POLICY_PUB_HOST, TRUE },
+};
 
-/* @rules (borrowed) without the hairpin masquerade rules: those belong in virtfw-forward
- * only (firewalld refuses masquerade in a policy whose ingress zone is HOST, and the host
- * never sends from a guest's address). */
+/**
+ * vfw_place_policy:
+ * The policy of @place (< VFW_PLACES).
+ */
+const char *
+vfw_place_policy(guint place)
+{
+    return places[place].policy;
+}
+
+/**
+ * vfw_place_is_permanent:
+ * TRUE when @place (< VFW_PLACES) is in the permanent configuration.
+ */
+gboolean
+vfw_place_is_permanent(guint place)
+{
+    return places[place].permanent;
+}
+
+/**
+ * vfw_item_in_place:
+ * The entry that published item @item is in @place, as the policy lists it (a rich rule, or
+ * "port=P:proto=X:toport=T:toaddr=A"), or NULL when @item does not live there. Points into
+ * @item.
+ */
+const char *
+vfw_item_in_place(const char *item, guint place)
+{
+    gboolean pub = g_str_has_prefix(item, VFW_ITEM_PUB);
+
+    if (pub != (place >= 4))
+        return NULL;
+    if (pub)
+        return item + strlen(VFW_ITEM_PUB);
+    if ((place == 2 || place == 3) && g_str_has_suffix(item, " masquerade"))
+        return NULL;
+    return item;
+}
+
+/* The entries of @items (borrowed) that live in @place, as vfw_item_in_place() gives them. */
 static GPtrArray *
-without_masquerade(GPtrArray *rules)
+items_in_place(GPtrArray *items, guint place)
 {
     GPtrArray *out = g_ptr_array_new();
 
-    for (guint i = 0; i < rules->len; i++) {
-        const char *rule = g_ptr_array_index(rules, i);
-        if (!g_str_has_suffix(rule, " masquerade"))
-            g_ptr_array_add(out, (gpointer)rule);
+    for (guint i = 0; i < items->len; i++) {
+        const char *entry = vfw_item_in_place(g_ptr_array_index(items, i), place);
+        if (entry)
+            g_ptr_array_add(out, (gpointer)entry);
     }
     return out;
 }
 
 /**
  * vfw_firewalld_edit_everywhere:
- * Applies @add/@remove (rich rule texts) to both of our forward policies, runtime and
- * permanent: the 4 places every published forward lives in. When firewalld refuses a
- * change, undoes in the places already changed exactly what this call changed there (a
- * rule that was present before stays; one it removed comes back), so that firewalld is
- * left as it was. When firewalld does not answer (VFW_ERROR_FIREWALLD_ABSENT) it stops at
- * once: every undo call would wait one more timeout on a frozen daemon, and the caller's
- * record of what may be in firewalld lets `virt-firewalld sync` finish the job. The caller
- * holds the lock.
+ * Applies @add/@remove (published items, see vfw_item_in_place()) to the places they live
+ * in: our forward policies, runtime and permanent. A place with nothing to do is not read.
+ * When firewalld refuses a change, undoes in the places already changed exactly what this
+ * call changed there (a rule that was present before stays; one it removed comes back), so
+ * that firewalld is left as it was. When firewalld does not answer
+ * (VFW_ERROR_FIREWALLD_ABSENT) it stops at once: every undo call would wait one more
+ * timeout on a frozen daemon, and the caller's record of what may be in firewalld lets
+ * `virt-firewalld sync` finish the job. The caller holds the lock.
  */
 gboolean
 vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove, GError **error)
 {
-    static const char *const policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
-    GPtrArray *added[PLACES] = { NULL };
-    GPtrArray *removed[PLACES] = { NULL };
+    GPtrArray *added[VFW_PLACES] = { NULL };
+    GPtrArray *removed[VFW_PLACES] = { NULL };
     g_autoptr(GError) local_error = NULL;
     gboolean undo;
     guint p;
 
     if (add->len == 0 && remove->len == 0)
         return TRUE;
-    g_autoptr(GPtrArray) host_add = without_masquerade(add);
-    g_autoptr(GPtrArray) host_remove = without_masquerade(remove);
+    for (p = 0; p < VFW_PLACES && !local_error; p++) {
+        g_autoptr(GPtrArray) place_add = items_in_place(add, p);
+        g_autoptr(GPtrArray) place_remove = items_in_place(remove, p);
 
-    for (p = 0; p < PLACES && !local_error; p++) {
-        gboolean host = p / 2 == 1;
         added[p] = g_ptr_array_new_with_free_func(g_free);
         removed[p] = g_ptr_array_new_with_free_func(g_free);
-        vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, host ? host_add : add,
-                                  host ? host_remove : remove, added[p], removed[p], &local_error);
+        if (place_add->len == 0 && place_remove->len == 0)
+            continue;
+        vfw_firewalld_policy_edit(fw, places[p].policy, places[p].permanent, place_add,
+                                  place_remove, added[p], removed[p], &local_error);
     }
     undo = local_error && !g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT);
     /* newest first; the place that failed changed nothing, its lists are empty */
     while (p-- > 0) {
         if (undo && (added[p]->len > 0 || removed[p]->len > 0))
-            vfw_firewalld_policy_edit(fw, policies[p / 2], p % 2, removed[p], added[p], NULL, NULL,
-                                      NULL);
+            vfw_firewalld_policy_edit(fw, places[p].policy, places[p].permanent, removed[p],
+                                      added[p], NULL, NULL, NULL);
         g_ptr_array_unref(added[p]);
         g_ptr_array_unref(removed[p]);
     }

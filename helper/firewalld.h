@@ -6,6 +6,16 @@
 /* Our shipped policies (policies/virtfw-*.xml). */
 #define VFW_POLICY_FORWARD "virtfw-forward" /* ANY -> ANY: inbound published ports */
 #define VFW_POLICY_HOST    "virtfw-host"    /* HOST -> ANY: the host reaching its own ports */
+/* ANY / HOST -> virtfw-local (the zone of the host's own addresses): forwards without a
+ * host address */
+#define VFW_POLICY_PUB      "virtfw-pub"
+#define VFW_POLICY_PUB_HOST "virtfw-pub-host"
+
+/* Where published items live: see vfw_item_in_place(). */
+#define VFW_PLACES 8
+const char *vfw_place_policy(guint place);
+gboolean vfw_place_is_permanent(guint place);
+const char *vfw_item_in_place(const char *item, guint place);
 
 typedef struct VfwFirewalld VfwFirewalld;
 

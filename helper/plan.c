@@ -11,15 +11,21 @@
 
 /**
  * vfw_rich_rule_build:
- * The rich rule publishing @spec to @to_addr, in exactly the text firewalld prints back
- * for it (firewall/core/rich.py, Rich_Rule.__str__, firewalld 1.3): policies compare rich
- * rules as strings when their settings are replaced, so any other spelling would never
- * match on removal. Every part comes from parsed values, never from user text.
+ * The item that publishes @spec to @to_addr, in exactly the text firewalld prints back for
+ * it (firewall/core/rich.py, Rich_Rule.__str__, firewalld 1.3; forward-ports as
+ * firewall-cmd writes them): policies compare entries as strings when their settings are
+ * replaced, so any other spelling would never match on removal. Every part comes from
+ * parsed values, never from user text.
  *
- * A forward without a host address matches only connections to the host's own addresses
- * (`destination ipset=`, the sets the host address code keeps current): without that, the
- * rule would catch the port on every packet crossing the host, the host's and the guests'
- * connections to remote servers included.
+ * A forward bound to a host address is a rich rule with that destination, in the policies
+ * virtfw-forward and virtfw-host. One without a host address goes into the policies
+ * virtfw-pub and virtfw-pub-host (prefix VFW_ITEM_PUB), whose egress zone virtfw-local is
+ * bound to the sets of the host's own addresses: firewalld dispatches them on the
+ * destination, so they catch connections to the host's addresses and nothing else (no
+ * connection of the host or a guest to a remote server, no routed transit). There it is a
+ * plain forward-port entry (firewalld checks those 3-4 times faster than rich rules, and
+ * every write re-checks every rule on the host), or a rich rule when a client range
+ * restricts it.
  */
 char *
 vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *to_addr,
@@ -27,16 +33,18 @@ vfw_rich_rule_build(const VfwPortSpec *spec, GSocketFamily family, const char *t
 {
     g_autofree char *port = vfw_port_range_to_string(spec->host_port, spec->host_port_end);
     g_autofree char *to_port = vfw_port_range_to_string(spec->guest_port, spec->guest_port_end);
-    GString *rule = g_string_new("rule family=");
+    gboolean bound = spec->host_family != G_SOCKET_FAMILY_INVALID;
+    GString *rule;
 
+    if (!bound && !source)
+        return g_strdup_printf(VFW_ITEM_PUB "port=%s:proto=%s:toport=%s:toaddr=%s", port,
+                               vfw_proto_to_string(spec->proto), to_port, to_addr);
+    rule = g_string_new(bound ? "rule family=" : VFW_ITEM_PUB "rule family=");
     g_string_append(rule, family == G_SOCKET_FAMILY_IPV6 ? "\"ipv6\"" : "\"ipv4\"");
     if (source)
         g_string_append_printf(rule, " source address=\"%s\"", source);
-    if (spec->host_family != G_SOCKET_FAMILY_INVALID)
+    if (bound)
         g_string_append_printf(rule, " destination address=\"%s\"", spec->host_addr);
-    else
-        g_string_append_printf(rule, " destination ipset=\"%s\"",
-                               family == G_SOCKET_FAMILY_IPV6 ? VFW_IPSET_LOCAL6 : VFW_IPSET_LOCAL);
     g_string_append_printf(rule, " forward-port port=\"%s\" protocol=\"%s\"", port,
                            vfw_proto_to_string(spec->proto));
     g_string_append_printf(rule, " to-port=\"%s\" to-addr=\"%s\"", to_port, to_addr);

@@ -7,10 +7,17 @@
 #include "domain.h"
 #include "network.h"
 
-/* Our shipped ipsets (ipsets/virtfw-local*.xml): the host's own addresses, which a
- * forward without a host address matches on, as `docker -p` does. */
+/* Our shipped ipsets (ipsets/virtfw-local*.xml): the host's own addresses, to which the
+ * zone virtfw-local is bound; forwards without a host address match on it, as `docker -p`
+ * does. */
 #define VFW_IPSET_LOCAL  "virtfw-local"
 #define VFW_IPSET_LOCAL6 "virtfw-local6"
+
+/* An item (what a VfwRule puts into firewalld) with this prefix lives in the policies
+ * virtfw-pub and virtfw-pub-host: "pub port=P:proto=X:toport=T:toaddr=A" is a forward-port
+ * entry, "pub rule ..." a rich rule. Items without it are rich rules of virtfw-forward and
+ * virtfw-host (masquerade: virtfw-forward only). See firewalld.c. */
+#define VFW_ITEM_PUB "pub "
 
 typedef enum {
     VFW_RULE_FORWARD, /* forward-port: publishes one forward (or one port of a shifted range) */

@@ -95,30 +95,47 @@ vfw_survey_new(const VfwContext *ctx, GError **error)
 void
 vfw_live_rules_clear(VfwLiveRules *live)
 {
-    for (int i = 0; i < 4; i++)
+    for (guint i = 0; i < VFW_PLACES; i++)
         g_clear_pointer(&live->sets[i], g_hash_table_unref);
 }
 
 /**
  * vfw_live_rules_load:
- * Reads the rich rules of both our policies, runtime and permanent, from firewalld.
+ * Reads the entries of our forward policies, runtime and permanent, from firewalld.
  */
 gboolean
 vfw_live_rules_load(const VfwContext *ctx, const VfwConfig *config, VfwLiveRules *live,
                     GError **error)
 {
-    const char *policies[] = { VFW_POLICY_FORWARD, VFW_POLICY_HOST };
     g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, error);
 
     if (!fw)
         return FALSE;
-    for (int i = 0; i < 4; i++) {
+    for (guint i = 0; i < VFW_PLACES; i++) {
         g_auto(GStrv) rules = NULL;
-        if (!vfw_firewalld_policy_get_rules(fw, policies[i / 2], i % 2, &rules, error))
+        if (!vfw_firewalld_policy_get_rules(fw, vfw_place_policy(i), vfw_place_is_permanent(i),
+                                            &rules, error))
             return FALSE;
         live->sets[i] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         for (guint r = 0; rules[r]; r++)
             g_hash_table_add(live->sets[i], g_strdup(rules[r]));
+    }
+    return TRUE;
+}
+
+/**
+ * vfw_live_rules_has:
+ * TRUE when published item @item is in every runtime (or, with @permanent, permanent) place
+ * it lives in.
+ */
+gboolean
+vfw_live_rules_has(const VfwLiveRules *live, const char *item, gboolean permanent)
+{
+    for (guint i = 0; i < VFW_PLACES; i++) {
+        const char *entry = vfw_item_in_place(item, i);
+        if (entry && vfw_place_is_permanent(i) == permanent &&
+            !g_hash_table_contains(live->sets[i], entry))
+            return FALSE;
     }
     return TRUE;
 }

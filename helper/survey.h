@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "firewalld.h"
+
 #include "hook.h"
 
 /* What libvirt says runs, what we recorded, and what we would publish: what the sync and
@@ -21,8 +23,10 @@ gboolean vfw_survey_is_running(const VfwSurvey *sv, const char *uuid);
 
 /* The rich rules live in firewalld, one set per place. */
 typedef struct {
-    GHashTable *sets[4]; /* forward runtime, forward permanent, host runtime, host permanent */
+    GHashTable *sets[VFW_PLACES]; /* the entries of each place (vfw_place_policy()) */
 } VfwLiveRules;
+
+gboolean vfw_live_rules_has(const VfwLiveRules *live, const char *item, gboolean permanent);
 
 gboolean vfw_live_rules_load(const VfwContext *ctx, const VfwConfig *config, VfwLiveRules *live,
                              GError **error);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The fake firewalld: two policies (virtfw-forward, virtfw-host) with a runtime and a
- * permanent list of rich rules each, the ipsets virtfw-local and virtfw-local6 (runtime
+ * The fake firewalld: four policies (virtfw-forward, virtfw-host, virtfw-pub,
+ * virtfw-pub-host) with a runtime and a permanent list of rich rules and of forward-ports
+ * each, the ipsets virtfw-local and virtfw-local6 (runtime
  * entry by entry, permanent as a whole list), zones virtfw / public / block with runtime and
  * permanent interface bindings, and firewalld 1.3's answers: whole-list
  * getPolicySettings / setPolicySettings and config.policy getSettings / update, and the
@@ -20,13 +21,15 @@
 #define CONFIG_PATH  FW_PATH "/config"
 #define FW_EXCEPTION FW_NAME ".Exception"
 
-static const char *const policy_names[] = { "virtfw-forward", "virtfw-host" };
+static const char *const policy_names[] = { "virtfw-forward", "virtfw-host", "virtfw-pub",
+                                            "virtfw-pub-host" };
 static const char *const zone_names[] = { "virtfw", "public", "block" };
 static const char *const ipset_names[] = { "virtfw-local", "virtfw-local6" };
 
 struct FakeFirewalld {
     GMutex lock;
     GPtrArray *rules[FAKE_PLACES]; /* char *, in firewalld's order */
+    GPtrArray *ports[FAKE_PLACES]; /* forward-ports, "port=P:proto=X:toport=T:toaddr=A" */
     GHashTable *bindings[2];       /* iface -> zone; [0] runtime, [1] permanent */
     GPtrArray *entries[4];         /* ipset i: [2i] runtime, [2i+1] permanent entries */
     char *fault_method, *fault_target, *fault_message; /* message NULL: hang */
@@ -72,7 +75,7 @@ path_index(const char *path, const char *prefix, guint n)
 static GVariant *
 policy_settings(FakeFirewalld *fake, guint place)
 {
-    GVariantBuilder b;
+    GVariantBuilder b, ports;
     GPtrArray *rules = fake->rules[place];
 
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -80,6 +83,13 @@ policy_settings(FakeFirewalld *fake, guint place)
     g_variant_builder_add(&b, "{sv}", "priority", g_variant_new_int32(-1));
     g_variant_builder_add(&b, "{sv}", "rich_rules",
                           g_variant_new_strv((const char *const *)rules->pdata, rules->len));
+    g_variant_builder_init(&ports, G_VARIANT_TYPE("a(ssss)"));
+    for (guint i = 0; i < fake->ports[place]->len; i++) {
+        g_auto(GStrv) f = g_strsplit_set(g_ptr_array_index(fake->ports[place], i), ":", 4);
+        g_variant_builder_add(&ports, "(ssss)", f[0] + strlen("port="), f[1] + strlen("proto="),
+                              f[2] + strlen("toport="), f[3] + strlen("toaddr="));
+    }
+    g_variant_builder_add(&b, "{sv}", "forward_ports", g_variant_builder_end(&ports));
     return g_variant_new("(@a{sv})", g_variant_builder_end(&b));
 }
 
@@ -92,15 +102,34 @@ raise_code(GDBusMethodInvocation *inv, const char *code, const char *what)
     g_dbus_method_invocation_return_dbus_error(inv, FW_EXCEPTION, message);
 }
 
+/* TRUE when the forward-ports @ports (a(ssss)) hold @text, "port=P:proto=X:toport=T:toaddr=A". */
+static gboolean
+port_listed(GVariant *ports, const char *text)
+{
+    GVariantIter iter;
+    const char *f[4];
+
+    g_variant_iter_init(&iter, ports);
+    while (g_variant_iter_next(&iter, "(&s&s&s&s)", &f[0], &f[1], &f[2], &f[3])) {
+        g_autofree char *entry =
+            g_strdup_printf("port=%s:proto=%s:toport=%s:toaddr=%s", f[0], f[1], f[2], f[3]);
+        if (strcmp(entry, text) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Replaces the lists the settings carry, as firewalld does (other keys are kept); refuses
  * the whole write, changing nothing, when it carries the bad rule. */
 static void
 policy_update(FakeFirewalld *fake, guint place, GVariant *settings, GDBusMethodInvocation *inv)
 {
     g_autoptr(GVariant) rules = g_variant_lookup_value(settings, "rich_rules", NULL);
+    g_autoptr(GVariant) ports = g_variant_lookup_value(settings, "forward_ports", NULL);
     g_autofree const char **strv = rules ? g_variant_get_strv(rules, NULL) : NULL;
 
-    if (strv && fake->bad_rule && g_strv_contains(strv, fake->bad_rule)) {
+    if (fake->bad_rule && ((strv && g_strv_contains(strv, fake->bad_rule)) ||
+                           (ports && port_listed(ports, fake->bad_rule)))) {
         raise_code(inv, "INVALID_RULE", fake->bad_rule);
         return;
     }
@@ -108,6 +137,16 @@ policy_update(FakeFirewalld *fake, guint place, GVariant *settings, GDBusMethodI
         g_ptr_array_set_size(fake->rules[place], 0);
         for (guint i = 0; strv[i]; i++)
             g_ptr_array_add(fake->rules[place], g_strdup(strv[i]));
+    }
+    if (ports) {
+        GVariantIter iter;
+        const char *f[4];
+        g_ptr_array_set_size(fake->ports[place], 0);
+        g_variant_iter_init(&iter, ports);
+        while (g_variant_iter_next(&iter, "(&s&s&s&s)", &f[0], &f[1], &f[2], &f[3]))
+            g_ptr_array_add(
+                fake->ports[place],
+                g_strdup_printf("port=%s:proto=%s:toport=%s:toaddr=%s", f[0], f[1], f[2], f[3]));
     }
     fake->writes++;
     g_dbus_method_invocation_return_value(inv, NULL);
@@ -501,8 +540,10 @@ fake_firewalld_start(const char *bus_address, GError **error)
 
     g_mutex_init(&fake->lock);
     g_cond_init(&fake->ready_cond);
-    for (guint i = 0; i < FAKE_PLACES; i++)
+    for (guint i = 0; i < FAKE_PLACES; i++) {
         fake->rules[i] = g_ptr_array_new_with_free_func(g_free);
+        fake->ports[i] = g_ptr_array_new_with_free_func(g_free);
+    }
     for (guint i = 0; i < 2; i++)
         fake->bindings[i] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     for (guint i = 0; i < G_N_ELEMENTS(fake->entries); i++)
@@ -553,8 +594,10 @@ fake_firewalld_stop(FakeFirewalld *fake)
         return;
     g_main_context_invoke(fake->context, stop_in_thread, fake);
     g_thread_join(fake->thread);
-    for (guint i = 0; i < FAKE_PLACES; i++)
+    for (guint i = 0; i < FAKE_PLACES; i++) {
         g_ptr_array_unref(fake->rules[i]);
+        g_ptr_array_unref(fake->ports[i]);
+    }
     for (guint i = 0; i < 2; i++)
         g_hash_table_unref(fake->bindings[i]);
     for (guint i = 0; i < G_N_ELEMENTS(fake->entries); i++)
@@ -591,17 +634,21 @@ fake_firewalld_set_rules(FakeFirewalld *fake, guint place, const char *const *ru
 
 /**
  * fake_firewalld_get_rules:
- * A copy of the rich rules of @place, in order.
+ * A copy of the rich rules of @place, in order, then its forward-ports as
+ * "port=P:proto=X:toport=T:toaddr=A".
  */
 GStrv
 fake_firewalld_get_rules(FakeFirewalld *fake, guint place)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
     GPtrArray *rules = fake->rules[place];
-    GStrv out = g_new0(char *, rules->len + 1);
+    GPtrArray *ports = fake->ports[place];
+    GStrv out = g_new0(char *, rules->len + ports->len + 1);
 
     for (guint i = 0; i < rules->len; i++)
         out[i] = g_strdup(g_ptr_array_index(rules, i));
+    for (guint i = 0; i < ports->len; i++)
+        out[rules->len + i] = g_strdup(g_ptr_array_index(ports, i));
     return out;
 }
 

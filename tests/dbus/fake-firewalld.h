@@ -11,9 +11,10 @@
 
 typedef struct FakeFirewalld FakeFirewalld;
 
-/* The four places a published forward lives in, in vfw_firewalld_edit_everywhere()'s
- * order: policy virtfw-forward runtime, permanent; virtfw-host runtime, permanent. */
-#define FAKE_PLACES 4
+/* The places a published item lives in, in vfw_firewalld_edit_everywhere()'s order:
+ * policy virtfw-forward runtime, permanent; virtfw-host runtime, permanent; virtfw-pub
+ * runtime, permanent; virtfw-pub-host runtime, permanent. */
+#define FAKE_PLACES 8
 
 FakeFirewalld *fake_firewalld_start(const char *bus_address, GError **error);
 void fake_firewalld_stop(FakeFirewalld *fake);

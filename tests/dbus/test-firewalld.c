@@ -32,11 +32,15 @@
     "rule family=\"ipv4\" forward-port port=\"8082\" protocol=\"tcp\" to-port=\"82\" "             \
     "to-addr=\"192.168.100.10\""
 
+/* The places of rich rules and of forwards bound to a host address (virtfw-forward,
+ * virtfw-host): what most tests here go through. Forwards without a host address live in
+ * the last four (test_hook_published_everywhere). */
+#define BOUND_PLACES 4
+
 static const char *place_name[FAKE_PLACES] = {
-    "virtfw-forward runtime",
-    "virtfw-forward permanent",
-    "virtfw-host runtime",
-    "virtfw-host permanent",
+    "virtfw-forward runtime",  "virtfw-forward permanent",  "virtfw-host runtime",
+    "virtfw-host permanent",   "virtfw-pub runtime",        "virtfw-pub permanent",
+    "virtfw-pub-host runtime", "virtfw-pub-host permanent",
 };
 
 static GTestDBus *test_bus;
@@ -123,14 +127,14 @@ assert_place(FakeFirewalld *fake, guint place, const char *const *expected)
 static void
 assert_everywhere(FakeFirewalld *fake, const char *const *expected)
 {
-    for (guint p = 0; p < FAKE_PLACES; p++)
+    for (guint p = 0; p < BOUND_PLACES; p++)
         assert_place(fake, p, expected);
 }
 
 static void
 set_everywhere(FakeFirewalld *fake, const char *const *list)
 {
-    for (guint p = 0; p < FAKE_PLACES; p++)
+    for (guint p = 0; p < BOUND_PLACES; p++)
         fake_firewalld_set_rules(fake, p, list);
 }
 
@@ -264,7 +268,7 @@ test_edit_rollback(Fixture *fx, gconstpointer data)
         return;
     }
     g_assert_cmpuint(fake_firewalld_calls_since_hang(fx->fake), ==, 0);
-    for (guint p = 0; p < FAKE_PLACES; p++)
+    for (guint p = 0; p < BOUND_PLACES; p++)
         assert_place(fx->fake, p, p < bp->places_written ? after : before);
 }
 
@@ -352,8 +356,8 @@ write_dropin(HookFixture *hx, gboolean with_8082, const char *on_error)
     g_autofree char *dir = g_build_filename(hx->confdir, "forwards.d", NULL);
     g_autofree char *file = g_build_filename(dir, "web02.conf", NULL);
     g_autofree char *main_conf = g_build_filename(hx->confdir, "virt-firewalld.conf", NULL);
-    g_autofree char *text =
-        g_strdup_printf("[web02]\nforward = 8081:81/tcp%s\n", with_8082 ? ";8082:82/tcp" : "");
+    g_autofree char *text = g_strdup_printf("[web02]\nforward = 203.0.113.1:8081:81/tcp%s\n",
+                                            with_8082 ? ";203.0.113.1:8082:82/tcp" : "");
     g_autofree char *conf = g_strdup_printf("[hook]\non-error = %s\ndbus-timeout = 1\n", on_error);
 
     g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
@@ -416,7 +420,7 @@ run_qemu_hook_mac(HookFixture *hx, const char *op, const char *mac, GPtrArray *w
     g_autofree char *domain =
         g_strdup_printf("<domain type='qemu'><name>web02</name><uuid>" GUEST_UUID "</uuid>"
                         "<metadata><vf:forwards xmlns:vf='urn:virt-firewalld:forwards:1'>"
-                        "<vf:forward spec='8080:80/tcp'/></vf:forwards></metadata>"
+                        "<vf:forward spec='203.0.113.1:8080:80/tcp'/></vf:forwards></metadata>"
                         "<devices><interface type='network'><mac address='%s'/>"
                         "<source network='routed' bridge='virbr1'/></interface></devices></domain>",
                         mac);
@@ -457,7 +461,7 @@ assert_same_everywhere(HookFixture *hx, guint n)
     g_auto(GStrv) host = fake_firewalld_get_rules(hx->base.fake, 2);
 
     g_assert_cmpuint(g_strv_length(host), ==, n);
-    for (guint p = 1; p < FAKE_PLACES; p++)
+    for (guint p = 1; p < BOUND_PLACES; p++)
         assert_place(hx->base.fake, p, (const char *const *)rules);
     return rules;
 }
@@ -503,7 +507,7 @@ test_hook_refused(HookFixture *hx, gconstpointer data)
     g_assert_cmpstr(error->message, ==,
                     "guest 'web02': firewalld: virtfw-host: INVALID_RULE: refused");
     g_clear_error(&error);
-    for (guint p = 0; p < FAKE_PLACES; p++)
+    for (guint p = 0; p < BOUND_PLACES; p++)
         assert_place(hx->base.fake, p, (const char *const *)before);
     record_after = record_text(hx);
     g_assert_cmpstr(record_after, ==, record);
@@ -515,7 +519,7 @@ test_hook_refused(HookFixture *hx, gconstpointer data)
     g_assert_cmpuint(warnings->len, ==, 1);
     assert_contains(g_ptr_array_index(warnings, 0),
                     "guest 'web02': firewalld: virtfw-host: INVALID_RULE: refused, ignoring");
-    for (guint p = 0; p < FAKE_PLACES; p++)
+    for (guint p = 0; p < BOUND_PLACES; p++)
         assert_place(hx->base.fake, p, (const char *const *)before);
 }
 
@@ -630,13 +634,59 @@ test_lease_retry(HookFixture *hx, gconstpointer data)
     g_assert_cmpuint(gs->rules->len, ==, 3);
 }
 
+/* Forwards without a host address: forward-port entries in virtfw-pub and virtfw-pub-host
+ * (runtime and permanent), never in virtfw-forward or virtfw-host, where the bound forward
+ * and the hairpin rule go. A refusal at the last place leaves all eight as they were;
+ * 'stopped' takes everything out again. */
+static void
+test_hook_published_everywhere(HookFixture *hx, gconstpointer data)
+{
+    static const char *const pub[] = { "port=8085:proto=tcp:toport=85:toaddr=192.168.100.10",
+                                       NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *file = g_build_filename(hx->confdir, "forwards.d", "web02.conf", NULL);
+
+    write_private(file, "[web02]\nforward = 8085:85/tcp\n");
+    fake_firewalld_fail(hx->base.fake, "update", VFW_POLICY_PUB_HOST, "INVALID_FORWARD: refused");
+    g_assert_false(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+    assert_contains(error->message, "virtfw-pub-host: INVALID_FORWARD: refused");
+    g_clear_error(&error);
+    for (guint p = 0; p < FAKE_PLACES; p++) {
+        g_auto(GStrv) rules = fake_firewalld_get_rules(hx->base.fake, p);
+        g_assert_cmpuint(g_strv_length(rules), ==, 0);
+    }
+
+    fake_firewalld_clear_faults(hx->base.fake);
+    g_assert_true(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_no_error(error);
+    for (guint p = BOUND_PLACES; p < FAKE_PLACES; p++)
+        assert_place(hx->base.fake, p, pub);
+    for (guint p = 0; p < BOUND_PLACES; p++) {
+        g_auto(GStrv) rules = fake_firewalld_get_rules(hx->base.fake, p);
+        g_autofree char *all = g_strjoinv(" | ", rules);
+        /* the bound metadata forward; virtfw-forward also the hairpin rule */
+        g_assert_cmpuint(g_strv_length(rules), ==, p < 2 ? 2 : 1);
+        assert_contains(all, "destination address=\"203.0.113.1\" forward-port port=\"8080\"");
+        g_assert_null(strstr(all, "8085"));
+    }
+
+    g_assert_true(run_qemu_hook(hx, "stopped", warnings, &error));
+    g_assert_no_error(error);
+    for (guint p = 0; p < FAKE_PLACES; p++) {
+        g_auto(GStrv) rules = fake_firewalld_get_rules(hx->base.fake, p);
+        g_assert_cmpuint(g_strv_length(rules), ==, 0);
+    }
+}
+
 /* A record for the reassert tests: guest NAME (UUID) with one rule, host port @port. */
 static VfwGuestState *
 recorded_guest(const char *name, const char *uuid, const char *port, gboolean pending,
                gboolean stopped)
 {
     VfwGuestState *gs = vfw_guest_state_new(name, uuid);
-    g_autofree char *spec_text = g_strdup_printf("%s:80/tcp", port);
+    g_autofree char *spec_text = g_strdup_printf("203.0.113.1:%s:80/tcp", port);
     VfwPortSpec spec;
 
     g_assert_true(vfw_port_spec_parse(spec_text, &spec, NULL));
@@ -675,7 +725,7 @@ test_reassert_batch(HookFixture *hx, gconstpointer data)
     guint applied = 0, removed = 0;
 
     g_assert_no_error(error);
-    for (guint i = 0; i < FAKE_PLACES; i++)
+    for (guint i = 0; i < BOUND_PLACES; i++)
         fake_firewalld_set_rules(hx->base.fake, i, stale);
     g_assert_true(vfw_state_save_guest(state, a, &error));
     g_assert_true(vfw_state_save_guest(state, b, &error));
@@ -717,7 +767,7 @@ test_reassert_batch(HookFixture *hx, gconstpointer data)
     g_assert_cmpuint(warnings->len, ==, 1);
     assert_contains(g_ptr_array_index(warnings, 0), "guest 'c': firewalld: virtfw-forward: "
                                                     "INVALID_RULE");
-    for (guint i = 0; i < FAKE_PLACES; i++)
+    for (guint i = 0; i < BOUND_PLACES; i++)
         assert_place(hx->base.fake, i, good);
     state = vfw_state_open(hx->ctx.statedir, 1000, &error);
     g_assert_true(vfw_state_load_guest(state, uuids[2], &still, &error));
@@ -762,6 +812,8 @@ main(int argc, char **argv)
                test_interface_idempotent, fixture_teardown);
     g_test_add("/firewalld/interface/unknown-zone", Fixture, NULL, fixture_setup,
                test_interface_unknown_zone, fixture_teardown);
+    g_test_add("/hook/published-everywhere", HookFixture, NULL, hook_setup,
+               test_hook_published_everywhere, hook_teardown);
     g_test_add("/hook/refused", HookFixture, NULL, hook_setup, test_hook_refused, hook_teardown);
     g_test_add("/hook/frozen", HookFixture, NULL, hook_setup, test_hook_frozen, hook_teardown);
     g_test_add("/hook/stop-refused", HookFixture, NULL, hook_setup, test_hook_stop_refused,

@@ -14,18 +14,19 @@
 #define ADDR4 "([0-9]{1,3}\\.){3}[0-9]{1,3}"
 #define ADDR6 "[0-9a-f:.]*:[0-9a-f:.]*"
 
-/* The only rule shapes we ever send: family, optional client range, the host address of
- * the rule's family or else the set of the host's own addresses of that family,
- * forward-port with a port or range, a known protocol. */
+/* The only shapes we ever send: a forward-port entry of virtfw-pub when there is neither
+ * host address nor client range; a rich rule of virtfw-pub with the client range when
+ * there is no host address; a rich rule with the host address of the rule's family (and
+ * maybe a client range) otherwise. Always a port or range and a known protocol. */
 static const char *const rule_shapes[] = {
-    "^rule family=\"ipv4\"( source address=\"" ADDR4 "/[0-9]{1,2}\")? destination "
-    "(address=\"" ADDR4 "\"|ipset=\"virtfw-local\") forward-port port=\"" PORTS
-    "\" protocol=\"(tcp|udp|sctp)\" "
-    "to-port=\"" PORTS "\" to-addr=\"" ADDR4 "\"$",
-    "^rule family=\"ipv6\"( source address=\"" ADDR6 "/[0-9]{1,3}\")? destination "
-    "(address=\"" ADDR6 "\"|ipset=\"virtfw-local6\") forward-port port=\"" PORTS
-    "\" protocol=\"(tcp|udp|sctp)\" "
-    "to-port=\"" PORTS "\" to-addr=\"" ADDR6 "\"$",
+    "^(pub port=" PORTS ":proto=(tcp|udp|sctp):toport=" PORTS ":toaddr=" ADDR4
+    "|(pub rule family=\"ipv4\" source address=\"" ADDR4 "/[0-9]{1,2}\"|rule family=\"ipv4\"( "
+    "source address=\"" ADDR4 "/[0-9]{1,2}\")? destination address=\"" ADDR4 "\") forward-port "
+    "port=\"" PORTS "\" protocol=\"(tcp|udp|sctp)\" to-port=\"" PORTS "\" to-addr=\"" ADDR4 "\")$",
+    "^(pub port=" PORTS ":proto=(tcp|udp|sctp):toport=" PORTS ":toaddr=" ADDR6
+    "|(pub rule family=\"ipv6\" source address=\"" ADDR6 "/[0-9]{1,3}\"|rule family=\"ipv6\"( "
+    "source address=\"" ADDR6 "/[0-9]{1,3}\")? destination address=\"" ADDR6 "\") forward-port "
+    "port=\"" PORTS "\" protocol=\"(tcp|udp|sctp)\" to-port=\"" PORTS "\" to-addr=\"" ADDR6 "\")$",
 };
 
 static void

@@ -7,10 +7,14 @@ MAC1=52:54:00:00:30:0a
 MAC2=52:54:00:00:30:0b
 MAC3=52:54:00:00:30:0c
 FWD=virtfw-forward
+PUB=virtfw-pub
 VFW=virt-firewalld
-R8080='rule family="ipv4" destination ipset="virtfw-local" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.130.10"'
+R8080='port=8080:proto=tcp:toport=80:toaddr=192.168.130.10'
 
-has_rule() { firewall-cmd ${3:-} --policy="$2" --list-rich-rules | grep -qxF "$1"; }
+has_rule() { # ENTRY POLICY [--permanent]: a rich rule or forward-port of the policy
+    { firewall-cmd ${3:-} --policy="$2" --list-rich-rules
+      firewall-cmd ${3:-} --policy="$2" --list-forward-ports; } | grep -qxF "$1"
+}
 lacks_meta() { ! $VIRSH dumpxml web01 | grep -q "spec=\"$1:"; }
 lacks_rule() { ! has_rule "$@"; }
 exit_of() { "$@" >/dev/null 2>&1; echo $?; }
@@ -44,7 +48,7 @@ f = d["forwards"][0]
 print(d["version"], f["guest"], f["protocol"], f["host"], f["guest_address"], f["runtime"], f["permanent"], f["state"])
 ' "$json")" "1 web01 tcp *:8080 192.168.130.10:80 True True ok"
 
-firewall-cmd -q --policy=$FWD --remove-rich-rule="$R8080"
+firewall-cmd -q --policy=$PUB --remove-forward-port="$R8080"
 out=$($VFW status 2>&1); rc=$?
 tap_is "after deleting the rule by hand, status exits 1" "$rc" 1
 tap_like "and shows it missing" "$out" "web01 .* no +yes +missing"
@@ -72,8 +76,7 @@ tap_is "its command" "$execstart" "/usr/bin/virt-firewalld sync --offline"
 tap_ok "the unit's command (run as systemd would on firewalld start) applies it" $execstart
 tap_like "db01's port answers after sync" "$(sb_probe_lan tcp 8090)" "^hello-from-db01$"
 tap_ok "db01's rule is permanent too" has_rule \
-    'rule family="ipv4" destination ipset="virtfw-local" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.130.11"' \
-    $FWD --permanent
+    'port=8090:proto=tcp:toport=80:toaddr=192.168.130.11' $PUB --permanent
 
 # ---- simulated host crash: app01 dies with libvirtd down, /run is wiped
 ADMIN='rule family="ipv4" forward-port port="7000" protocol="tcp" to-port="22" to-addr="192.168.130.50"'
@@ -89,13 +92,13 @@ sb_restart_firewalld
 sb_start_libvirtd
 tap_is "app01 is not running after the 'crash'" \
     "$($VIRSH domstate app01 2>/dev/null || echo gone)" gone
-R8095='rule family="ipv4" destination ipset="virtfw-local" forward-port port="8095" protocol="tcp" to-port="80" to-addr="192.168.130.12"'
-tap_ok "app01's rule survived in permanent config" has_rule "$R8095" $FWD --permanent
+R8095='port=8095:proto=tcp:toport=80:toaddr=192.168.130.12'
+tap_ok "app01's rule survived in permanent config" has_rule "$R8095" $PUB --permanent
 out=$($VFW status 2>&1)
 tap_like "status reports it stale" "$out" "app01 .*stale: guest not running"
 tap_ok "sync" $VFW sync
-tap_ok "no entry of ours for app01 remains (permanent)" lacks_rule "$R8095" $FWD --permanent
-tap_ok "no entry of ours for app01 remains (runtime)" lacks_rule "$R8095" $FWD
+tap_ok "no entry of ours for app01 remains (permanent)" lacks_rule "$R8095" $PUB --permanent
+tap_ok "no entry of ours for app01 remains (runtime)" lacks_rule "$R8095" $PUB
 tap_ok "the admin's own rule is untouched (permanent)" has_rule "$ADMIN" $FWD --permanent
 tap_ok "the admin's own rule is untouched (runtime)" has_rule "$ADMIN" $FWD
 tap_like "running guests still answer" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"

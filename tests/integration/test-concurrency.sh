@@ -13,7 +13,8 @@ HOOK=/etc/libvirt/hooks/qemu.d/virt-firewalld
 BR=virbr50
 DEST=org.fedoraproject.FirewallD1
 
-# rich rules of a policy, one per line, straight from firewalld's D-Bus API
+# rich rules, then forward-ports (as port=P:proto=X:toport=T:toaddr=A), of a policy, one
+# per line, straight from firewalld's D-Bus API
 rules_of() { # POLICY runtime|permanent
     local out
     if [ "$2" = runtime ]; then
@@ -27,17 +28,20 @@ rules_of() { # POLICY runtime|permanent
             --method $DEST.config.policy.getSettings)
     fi
     grep -o "rule family=[^']*" <<<"$out" | sed 's/\\"/"/g'
+    grep -o "('[^']*', '[^']*', '[^']*', '[^']*')" <<<"$out" |
+        sed "s/('\([^']*\)', '\([^']*\)', '\([^']*\)', '\([^']*\)')/port=\1:proto=\2:toport=\3:toaddr=\4/"
 }
-count_all() { # total forward-port rules over both policies, runtime and permanent
+OURS="virtfw-forward virtfw-host virtfw-pub virtfw-pub-host"
+count_all() { # total forwards (rich rules and forward-ports) over our policies, runtime and permanent
     local n=0 p k
-    for p in virtfw-forward virtfw-host; do
-        for k in runtime permanent; do n=$((n + $(rules_of $p $k | grep -c forward-port))); done
+    for p in $OURS; do
+        for k in runtime permanent; do n=$((n + $(rules_of $p $k | grep -c 'forward-port\|^port='))); done
     done
     echo $n
 }
 dupes() { # rules listed more than once anywhere
     local p k
-    for p in virtfw-forward virtfw-host; do
+    for p in $OURS; do
         for k in runtime permanent; do rules_of $p $k | sort | uniq -d; done
     done
 }
@@ -166,7 +170,7 @@ tap_ok "kills really happened mid-run (at least a quarter of the rounds)" test "
 # firewalld's exact prior runtime and permanent configuration (whole settings dicts)
 snapshot() {
     local p path
-    for p in virtfw-forward virtfw-host; do
+    for p in $OURS; do
         gdbus call --system --dest $DEST --object-path /org/fedoraproject/FirewallD1 \
             --method $DEST.policy.getPolicySettings "$p"
         path=$(gdbus call --system --dest $DEST --object-path /org/fedoraproject/FirewallD1/config \

@@ -6,17 +6,20 @@
 set -u
 
 FWD=virtfw-forward
+PUB=virtfw-pub
+PUBHOST=virtfw-pub-host
 HOST=virtfw-host
 MAC1=52:54:00:00:10:0a
 MAC2=52:54:00:00:10:0b
 MAC3=52:54:00:00:10:0c
 MAC4=52:54:00:00:10:0d
 
-policy_rules() { # POLICY [--permanent]
+policy_rules() { # POLICY [--permanent]: rich rules, then forward-ports
     firewall-cmd ${2:-} --policy="$1" --list-rich-rules
+    firewall-cmd ${2:-} --policy="$1" --list-forward-ports
 }
-count_rules() { # POLICY [--permanent]
-    policy_rules "$@" | grep -c 'forward-port' || true
+count_rules() { # POLICY [--permanent]: forwards (rich rules and forward-ports)
+    policy_rules "$@" | grep -c 'forward-port\|^port=' || true
 }
 has_rule() { # RULE POLICY [--permanent]: the policy lists exactly this rich rule
     policy_rules "$2" ${3:-} | grep -qxF "$1"
@@ -66,19 +69,22 @@ tap_is "host-address-bound forward does not answer on 203.0.113.1:8082" \
 tap_like "IPv6 forward [2001:db8:51::1]:8086" \
     "$(sb_probe_lan tcp 8086 2001:db8:51::1)" "^hello-from-web01$"
 
-rules=$(policy_rules $FWD)
-tap_diag "runtime rules of $FWD:" "$rules"
-R8080='rule family="ipv4" destination ipset="virtfw-local" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.110.10"'
-tap_ok "runtime policy holds the exact rich rule" has_rule "$R8080" $FWD
-tap_ok "permanent policy holds it too" has_rule "$R8080" $FWD --permanent
-tap_ok "HOST policy holds it too (runtime)" has_rule "$R8080" $HOST
-tap_ok "HOST policy holds it too (permanent)" has_rule "$R8080" $HOST --permanent
+tap_diag "runtime entries of $PUB:" "$(policy_rules $PUB)" "runtime rules of $FWD:" "$(policy_rules $FWD)"
+R8080='port=8080:proto=tcp:toport=80:toaddr=192.168.110.10'
+tap_ok "runtime policy $PUB holds the exact forward-port" has_rule "$R8080" $PUB
+tap_ok "permanent policy holds it too" has_rule "$R8080" $PUB --permanent
+tap_ok "HOST policy $PUBHOST holds it too (runtime)" has_rule "$R8080" $PUBHOST
+tap_ok "HOST policy holds it too (permanent)" has_rule "$R8080" $PUBHOST --permanent
+tap_is "forwards without a host address are not in $FWD or $HOST" \
+    "$( (policy_rules $FWD; policy_rules $HOST) | grep -c 'port="8080"')" 0
 tap_ok "IPv6 rule bound to the host address" has_rule \
     'rule family="ipv6" destination address="2001:db8:51::1" forward-port port="8086" protocol="tcp" to-port="80" to-addr="fd00:110::10"' $FWD
 tap_ok "forwards without a host address are published for IPv6 too (address6)" has_rule \
-    'rule family="ipv6" destination ipset="virtfw-local6" forward-port port="8080" protocol="tcp" to-port="80" to-addr="fd00:110::10"' $FWD
+    'port=8080:proto=tcp:toport=80:toaddr=fd00:110::10' $PUB
 # 4 unbound forwards x 2 families + 1 IPv4-bound + 1 IPv6-bound
-tap_is "web01: 10 rules in runtime $FWD" "$(count_rules $FWD)" 10
+tap_is "web01: 8 forward-ports in runtime $PUB" "$(count_rules $PUB)" 8
+tap_is "web01: 2 bound rules and 2 hairpin rules in runtime $FWD" \
+    "$(count_rules $FWD) $(policy_rules $FWD | grep -c masquerade)" "2 2"
 
 # source restriction: db01 publishes 8090 only to 198.51.100.0/24
 tap_ok "virsh create db01" sb_domain_create db01 routenet "$MAC2"
@@ -87,7 +93,7 @@ tap_like "client inside the source range reaches db01" "$(sb_probe_lan tcp 8090)
 tap_is "client outside the source range (203.0.113.2) is refused" \
     "$(sb_probe_lan2 tcp 8090 203.0.113.1)" ""
 tap_ok "rule carries the source" has_rule \
-    'rule family="ipv4" source address="198.51.100.0/24" destination ipset="virtfw-local" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $FWD
+    'rule family="ipv4" source address="198.51.100.0/24" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $PUB
 
 # reloads and restarts keep the ports with no action of ours
 firewall-cmd -q --reload
@@ -96,13 +102,16 @@ tap_like "after firewall-cmd --reload the forward answers" "$(sb_probe_lan tcp 8
 sb_restart_firewalld
 tap_like "after a firewalld restart the forward answers" "$(sb_probe_lan tcp 8080)" \
     "^hello-from-web01$"
-tap_is "after the restart: still exactly 11 rules (web01 10 + db01 1)" "$(count_rules $FWD)" 11
+tap_is "after the restart: still exactly 11 forwards (web01 10 + db01 1)" \
+    "$(($(count_rules $FWD) + $(count_rules $PUB)))" 11
 
 # libvirtd restart: reconnect re-asserts, nothing duplicated
 sb_restart_libvirtd
 tap_is "web01 still running after a libvirtd restart" "$($VIRSH domstate web01)" "running"
-tap_is "no rule duplicated after reconnect (runtime)" "$(count_rules $FWD)" 11
-tap_is "no rule duplicated after reconnect (permanent)" "$(count_rules $FWD --permanent)" 11
+tap_is "no rule duplicated after reconnect (runtime)" \
+    "$(($(count_rules $FWD) + $(count_rules $PUB)))" 11
+tap_is "no rule duplicated after reconnect (permanent)" \
+    "$(($(count_rules $FWD --permanent) + $(count_rules $PUB --permanent)))" 11
 tap_like "forward answers after reconnect" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
 
 # two guests claiming one host port: the second does not start, the error names both
@@ -143,17 +152,22 @@ tap_is "app01's port is closed after it stops" "$(sb_probe_lan tcp 8070)" ""
 
 # stop: exactly what was added goes, runtime and permanent
 tap_ok "virsh destroy web01" sb_domain_destroy web01
-tap_is "web01's rules are gone from runtime" "$(policy_rules $FWD | grep -c 192.168.110.10)" 0
+tap_is "web01's rules are gone from runtime" \
+    "$(policy_rules $FWD | grep -c 192.168.110.10; policy_rules $PUB | grep -c 192.168.110.10)" "0
+0"
 tap_is "web01's rules are gone from permanent" \
-    "$(policy_rules $FWD --permanent | grep -c 192.168.110.10)" 0
+    "$(policy_rules $FWD --permanent | grep -c 192.168.110.10; policy_rules $PUB --permanent | grep -c 192.168.110.10)" "0
+0"
 tap_is "web01's rules are gone from the HOST policy" \
-    "$(policy_rules $HOST --permanent | grep -c 192.168.110.10)" 0
+    "$(policy_rules $HOST --permanent | grep -c 192.168.110.10; policy_rules $PUBHOST --permanent | grep -c 192.168.110.10)" "0
+0"
 tap_is "port 8080 no longer answers" "$(sb_probe_lan tcp 8080)" ""
 tap_ok "db01's rule is untouched" has_rule \
-    'rule family="ipv4" source address="198.51.100.0/24" destination ipset="virtfw-local" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $FWD --permanent
+    'rule family="ipv4" source address="198.51.100.0/24" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"' $PUB --permanent
 tap_ok "virsh destroy db01" sb_domain_destroy db01
-tap_is "nothing of ours remains (runtime)" "$(count_rules $FWD)" 0
-tap_is "nothing of ours remains (permanent)" "$(count_rules $FWD --permanent)" 0
+tap_is "nothing of ours remains (runtime)" "$(count_rules $FWD) $(count_rules $PUB) $(count_rules $PUBHOST)" "0 0 0"
+tap_is "nothing of ours remains (permanent)" \
+    "$(count_rules $FWD --permanent) $(count_rules $PUB --permanent) $(count_rules $PUBHOST --permanent)" "0 0 0"
 tap_is "no hairpin rule remains (runtime, permanent)" \
     "$(policy_rules $FWD | grep -c masquerade) $(policy_rules $FWD --permanent | grep -c masquerade)" "0 0"
 tap_is "state directory is empty" "$(ls /run/virt-firewalld/guests 2>/dev/null | wc -l)" 0

@@ -5,16 +5,27 @@
 # routed through the host to another guest, reach their real destination; the address set
 # follows the host; shifted ranges map port by port; records of an older version are
 # replaced by `sync --offline`. Run by tests/sandbox/run, which sources sandbox.sh.
+# Forwards without a host address are forward-ports of virtfw-pub / virtfw-pub-host, whose
+# egress zone virtfw-local is bound to the ipsets of the host's addresses.
 set -u
 declare -F sb_start_all >/dev/null || exec "$(dirname "$0")/../sandbox/run" "$0" "$@"
 
 FWD=virtfw-forward
 HOST=virtfw-host
+PUB=virtfw-pub
+PUBHOST=virtfw-pub-host
 MAC_A=52:54:00:00:20:0a
 MAC_B=52:54:00:00:20:0b
 LAN_EXTRA=198.51.100.7
 
-rules() { firewall-cmd ${2:-} --policy="$1" --list-rich-rules; }
+rules() { # POLICY [--permanent]: rich rules, then forward-ports
+    firewall-cmd ${2:-} --policy="$1" --list-rich-rules
+    firewall-cmd ${2:-} --policy="$1" --list-forward-ports
+}
+everything() { # all our policies, runtime and permanent
+    local p
+    for p in $FWD $HOST $PUB $PUBHOST; do rules $p; rules $p --permanent; done
+}
 entries() { firewall-cmd ${2:-} --ipset="$1" --get-entries; }
 has_entry() { entries "$@" | grep -qxF "$3"; }
 within() { # SECONDS CMD...: poll CMD until it succeeds
@@ -67,6 +78,14 @@ tap_ok "ipset virtfw-local6 holds $SB_HOST_IP6 (permanent)" \
 tap_is "no loopback or link-local address in the sets" \
     "$( (entries virtfw-local; entries virtfw-local6) | grep -ci '^127\.\|^169\.254\.\|^fe80:\|^::1$')" 0
 tap_is "no unscoped rule in $FWD or $HOST" "$(unscoped $FWD)$(unscoped $HOST --permanent)" ""
+tap_ok "web01's forward is a forward-port of $PUB and $PUBHOST (runtime and permanent)" sh -c "
+    for p in $PUB $PUBHOST; do for k in '' --permanent; do
+        firewall-cmd \$k --policy=\$p --list-forward-ports | grep -qxF 'port=8080:proto=tcp:toport=80:toaddr=192.168.120.10' || exit 1
+    done; done"
+tap_like "$PUB dispatches on the zone of the host's addresses" \
+    "$(firewall-cmd --info-policy=$PUB)" "egress-zones: virtfw-local"
+tap_like "zone virtfw-local is bound to the address sets" \
+    "$(firewall-cmd --info-zone=virtfw-local)" "sources: ipset:virtfw-local ipset:virtfw-local6"
 
 # --- what the port catches --------------------------------------------------------------
 tap_like "LAN -> host:8080 reaches web01" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
@@ -155,8 +174,8 @@ tap_like "9100 -> guest port 80 (udp)" "$(sb_probe_lan udp 9100)" "^hello-from-w
 tap_like "9101 -> guest port 81 (udp), not 80" "$(sb_probe_lan udp 9101)" "^web01-port-81$"
 tap_like "9001 over IPv6 -> guest port 81" "$(sb_probe_lan tcp 9001 "$SB_HOST_IP6")" \
     "^web01-port-81$"
-tap_is "one rule per port of the shifted ranges (runtime, both families)" \
-    "$(rules $FWD | grep -c 'port="9[01]0[01]" protocol')" 8
+tap_is "one forward-port per port of the shifted ranges (runtime, both families)" \
+    "$(rules $PUB | grep -c '^port=9[01]0[01]:')" 8
 
 # --- the set follows the host ---------------------------------------------------------------
 virt-firewalld watch 2>"$SB/watch.log" &
@@ -216,26 +235,26 @@ tap_ok "virt-firewalld sync --offline" virt-firewalld sync --offline
 tap_is "no unscoped rule left (runtime and permanent, both policies)" \
     "$(unscoped $FWD)$(unscoped $FWD --permanent)$(unscoped $HOST)$(unscoped $HOST --permanent)" ""
 for perm in "" --permanent; do
-    tap_ok "the scoped rule replaced it in $FWD ${perm:-(runtime)}" sh -c \
-        "firewall-cmd $perm --policy=$FWD --list-rich-rules | grep -qxF 'rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"8070\" protocol=\"tcp\" to-port=\"80\" to-addr=\"192.168.120.11\"'"
+    for p in $PUB $PUBHOST; do
+        tap_ok "a scoped forward-port replaced it in $p ${perm:-(runtime)}" sh -c \
+            "firewall-cmd $perm --policy=$p --list-forward-ports | grep -qxF 'port=8070:proto=tcp:toport=80:toaddr=192.168.120.11'"
+    done
 done
-tap_is "the old shifted range became one rule per port in $HOST" \
-    "$(rules $HOST --permanent | grep -c 'port="920[01]" protocol="tcp" to-port="8[01]"')" 2
-tap_like "the record lists the new rules" "$(cat /run/virt-firewalld/guests/$OLD_UUID.state)" \
-    'destination ipset="virtfw-local" forward-port port="8070"'
+tap_is "the old shifted range became one forward-port per port in $PUBHOST" \
+    "$(rules $PUBHOST --permanent | grep -c '^port=920[01]:proto=tcp:toport=8[01]:')" 2
+tap_like "the record lists the new entries" "$(cat /run/virt-firewalld/guests/$OLD_UUID.state)" \
+    'pub port=8070:proto=tcp:toport=80:toaddr=192.168.120.11'
 tap_like "the upgraded forward answers" "$(sb_probe_lan tcp 8070)" "^hello-from-db01$"
 tap_like "the upgraded range: 9200 -> db01's port 80" "$(sb_probe_lan tcp 9200)" "^hello-from-db01$"
 tap_is "the upgraded range: 9201 -> db01's port 81, where nothing listens" \
     "$(sb_probe_lan tcp 9201 2>/dev/null)" ""
 # old01 is not running: an online sync removes what the upgrade published
 tap_ok "virt-firewalld sync (old01 does not run)" virt-firewalld sync
-tap_is "nothing of old01's is left" \
-    "$(for p in $FWD $HOST; do rules $p; rules $p --permanent; done | grep -c '192.168.120.11')" 0
+tap_is "nothing of old01's is left" "$(everything | grep -c '192.168.120.11')" 0
 
 # --- stop ---------------------------------------------------------------------------------
 tap_ok "virsh destroy web01" sb_domain_destroy web01
-tap_is "web01's rules are gone, hairpin included" \
-    "$(for p in $FWD $HOST; do rules $p; rules $p --permanent; done | grep -c '192.168.120.10')" 0
+tap_is "web01's rules are gone, hairpin included" "$(everything | grep -c '192.168.120.10')" 0
 tap_like "the host -> remote:8080 still reaches the remote server" \
     "$(sb_probe_host tcp 8080 "$SB_LAN_IP")" "^hello-from-lan-server$"
 tap_ok "virsh destroy db01" sb_domain_destroy db01

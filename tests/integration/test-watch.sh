@@ -10,9 +10,8 @@ set -u
 BR=virbr70
 MAC_A=52:54:00:00:70:0a
 MAC_B=52:54:00:00:70:0b
-FWD=virtfw-forward
 
-rules() { firewall-cmd ${1:-} --policy=$FWD --list-rich-rules; }
+rules() { sb_published ${1:-}; }
 answer_within() { # SECONDS PORT NAME: poll until the LAN client gets NAME's answer
     local i
     for ((i = 0; i < $1 * 20; i++)); do
@@ -42,7 +41,7 @@ tap_ok "a guest with no reservation and a metadata forward starts" \
     sb_domain_create web01 leasenet "$MAC_A" "$META"
 tap_like "the hook recorded the forward as following a lease" \
     "$(cat /run/virt-firewalld/guests/*.state)" "mac=$MAC_A"
-tap_is "no rule before any lease" "$(rules | grep -c forward-port)" 0
+tap_is "no rule before any lease" "$(rules | grep -c .)" 0
 
 # the guest takes a lease
 sb_dhcp_guest web01 $BR "$MAC_A" || tap_bail "dhcp"
@@ -52,8 +51,8 @@ addr1=$(ip -n "$SB_NS_PREFIX-web01" -4 -o addr show dev eth0 | awk '{print $4}' 
 tap_diag "web01 leased $addr1"
 tap_ok "the port answers from the LAN client shortly after the lease" answer_within 5 8080 web01
 tap_diag "first answer $((($(date +%s%N) - t0) / 1000000)) ms after the lease was taken"
-tap_like "the rule points at the leased address (runtime)" "$(rules)" "to-addr=\"$addr1\""
-tap_like "and permanently" "$(rules --permanent)" "to-addr=\"$addr1\""
+tap_like "the rule points at the leased address (runtime)" "$(rules)" "toaddr=$addr1$"
+tap_like "and permanently" "$(rules --permanent)" "toaddr=$addr1$"
 tap_like "status shows the lease forward live" "$(virt-firewalld status 2>&1)" \
     "web01 +tcp +\*:8080 +${addr1//./\\.}:80 +yes +yes +ok"
 tap_like "doctor explains where its address comes from" "$(virt-firewalld doctor 2>&1)" \
@@ -69,8 +68,8 @@ tap_is "the guest took a different address" \
     "$(ip -n "$SB_NS_PREFIX-web01" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)" \
     "$addr2"
 tap_ok "the forward follows the new lease" answer_within 5 8080 web01
-tap_is "exactly one rule, to the new address" "$(rules | grep -c "to-addr=\"$addr2\"")" 1
-tap_is "none left for the old address" "$(rules | grep -c "to-addr=\"$addr1\"")" 0
+tap_is "exactly one rule, to the new address" "$(rules | grep -c "toaddr=$addr2$")" 1
+tap_is "none left for the old address" "$(rules | grep -c "toaddr=$addr1$")" 0
 
 # the lease is released, another guest takes that address: it must not get the port
 sb_dhcp_release web01
@@ -82,16 +81,16 @@ tap_is "another guest now holds the address" \
     "$addr2"
 sleep 1
 tap_is "the first guest's port reaches nothing" "$(sb_probe_lan tcp 8080)" ""
-tap_is "no rule of ours points at the address" "$(rules | grep -c forward-port)" 0
+tap_is "no rule of ours points at the address" "$(rules | grep -c .)" 0
 
 # the guest comes back and stops: everything goes
 sb_dhcp_release other
 sb_dhcp_renew web01 || tap_bail "renew"
 tap_ok "web01 leases again and answers" answer_within 5 8080 web01
 sb_domain_destroy web01
-tap_is "after the guest stops no rule remains (runtime)" "$(rules | grep -c forward-port)" 0
+tap_is "after the guest stops no rule remains (runtime)" "$(rules | grep -c .)" 0
 tap_is "after the guest stops no rule remains (permanent)" \
-    "$(rules --permanent | grep -c forward-port)" 0
+    "$(rules --permanent | grep -c .)" 0
 kill "$(cat "$SB/pids/watch")"
 wait "$(cat "$SB/pids/watch")" 2>/dev/null
 tap_like "watch stops cleanly on SIGTERM" "$(tail -1 "$SB/watch.log")" "stopped after [0-9]+ reconciles"

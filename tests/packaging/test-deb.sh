@@ -25,9 +25,9 @@ MAC1=52:54:00:00:20:0a
 DEB=$VFW_DEB
 V1=$(dpkg-deb -f "$DEB" Version)
 V2=$V1+vfwtest1 # sorts after V1: the upgrade
-FWD=virtfw-forward
-RULE='rule family="ipv4" destination ipset="virtfw-local" forward-port port="8080" protocol="tcp" to-port="80" to-addr="192.168.110.10"'
-rules() { firewall-cmd ${2:-} --policy="$1" --list-rich-rules 2>/dev/null; }
+FWD=virtfw-pub
+RULE='port=8080:proto=tcp:toport=80:toaddr=192.168.110.10'
+rules() { firewall-cmd ${2:-} --policy="$1" --list-forward-ports 2>/dev/null; }
 has_rule() { rules "$FWD" "${1:-}" | grep -qxF "$RULE"; }
 # _probe_within SECS PROTO PORT: probe from the LAN client until it answers; sets answer
 _probe_within() {
@@ -62,6 +62,9 @@ EXPECTED="/usr/bin/virt-firewalld
 /usr/lib/firewalld/policies/virtfw-forward.xml
 /usr/lib/firewalld/policies/virtfw-host.xml
 /usr/lib/firewalld/policies/virtfw-nat.xml
+/usr/lib/firewalld/policies/virtfw-pub.xml
+/usr/lib/firewalld/policies/virtfw-pub-host.xml
+/usr/lib/firewalld/zones/virtfw-local.xml
 /usr/lib/firewalld/ipsets/virtfw-local.xml
 /usr/lib/firewalld/ipsets/virtfw-local6.xml
 /lib/systemd/system/virt-firewalld-sync.service
@@ -152,8 +155,8 @@ tap_is "dpkg's database: not installed" "$(pkg_installed_version)" ""
 tap_ok "the hook links are gone" absent /etc/libvirt/hooks/qemu.d/virt-firewalld \
     /etc/libvirt/hooks/network.d/virt-firewalld /usr/libexec/virt-firewalld-hook /usr/bin/virt-firewalld
 tap_ok "our zone, policies and ipsets are gone (/usr/lib/firewalld and firewalld's copies in /etc)" absent \
-    /usr/lib/firewalld/zones/virtfw.xml /usr/lib/firewalld/policies/virtfw-{forward,host,nat}.xml \
-    /etc/firewalld/zones/virtfw.xml /etc/firewalld/policies/virtfw-{forward,host,nat}.xml \
+    /usr/lib/firewalld/zones/virtfw{,-local}.xml /usr/lib/firewalld/policies/virtfw-{forward,host,nat,pub,pub-host}.xml \
+    /etc/firewalld/zones/virtfw{,-local}.xml /etc/firewalld/policies/virtfw-{forward,host,nat,pub,pub-host}.xml \
     /usr/lib/firewalld/ipsets/virtfw-local{,6}.xml /etc/firewalld/ipsets/virtfw-local{,6}.xml
 tap_ok "configuration, ledger and state are gone" absent /etc/virt-firewalld /var/lib/virt-firewalld \
     /lib/systemd/system/virt-firewalld-{sync,watch}.service /usr/lib/tmpfiles.d/virt-firewalld.conf

@@ -262,6 +262,16 @@ sb_domain_destroy() {
 # fake guests: a network namespace with a veth on a bridge and servers on port 80
 # ---------------------------------------------------------------------------------
 # the netns of a role (host lan lan2 or a fake guest's NAME), or NS itself
+# sb_published [--permanent]: every forward in our policies virtfw-forward and virtfw-pub
+# (their -host twins hold the same), one line each: rich rules, then forward-ports
+sb_published() {
+    local p
+    for p in virtfw-forward virtfw-pub; do
+        firewall-cmd ${1:-} --policy=$p --list-rich-rules
+        firewall-cmd ${1:-} --policy=$p --list-forward-ports
+    done | grep 'forward-port\|^port=' || true
+}
+
 sb_ns() {
     if [ -e "/run/netns/$SB_NS_PREFIX-$1" ]; then echo "$SB_NS_PREFIX-$1"; else echo "$1"; fi
 }

@@ -145,18 +145,15 @@ typedef struct {
     const char *needles[4];  /* substrings of the error message */
 } PlanCase;
 
-#define RULE4(port, to_port, addr)                                                                 \
-    "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"" port            \
-    "\" protocol=\"tcp\" to-port=\"" to_port "\" to-addr=\"" addr "\""
+/* a forward without a host address: a forward-port entry of virtfw-pub(-host) */
+#define RULE4(port, to_port, addr) "pub port=" port ":proto=tcp:toport=" to_port ":toaddr=" addr
 
 static const PlanCase plan_cases[] = {
     { "reservation",
       "[web01]\nforward=8080:80/tcp\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"8080\" "
-        "protocol=\"tcp\" to-port=\"80\" "
-        "to-addr=\"192.168.100.10\"" },
+      { "pub port=8080:proto=tcp:toport=80:toaddr=192.168.100.10" },
       { NULL },
       -1,
       { NULL } },
@@ -294,9 +291,7 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=5000-5010/udp\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"5000-5010\" "
-        "protocol=\"udp\" "
-        "to-port=\"5000-5010\" to-addr=\"192.168.100.10\"" },
+      { "pub port=5000-5010:proto=udp:toport=5000-5010:toaddr=192.168.100.10" },
       { NULL },
       -1,
       { NULL } },
@@ -305,12 +300,9 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=6000-6002:7000-7002/sctp\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"6000\" "
-        "protocol=\"sctp\" to-port=\"7000\" to-addr=\"192.168.100.10\"",
-        "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"6001\" "
-        "protocol=\"sctp\" to-port=\"7001\" to-addr=\"192.168.100.10\"",
-        "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"6002\" "
-        "protocol=\"sctp\" to-port=\"7002\" to-addr=\"192.168.100.10\"" },
+      { "pub port=6000:proto=sctp:toport=7000:toaddr=192.168.100.10",
+        "pub port=6001:proto=sctp:toport=7001:toaddr=192.168.100.10",
+        "pub port=6002:proto=sctp:toport=7002:toaddr=192.168.100.10" },
       { NULL },
       -1,
       { NULL } },
@@ -336,9 +328,7 @@ static const PlanCase plan_cases[] = {
       IFACE("routed", MAC_ROUTED),
       NULL,
       { RULE4("8080", "80", "192.168.100.10"),
-        "rule family=\"ipv6\" destination ipset=\"virtfw-local6\" forward-port port=\"8080\" "
-        "protocol=\"tcp\" to-port=\"80\" "
-        "to-addr=\"2001:db8:100::10\"" },
+        "pub port=8080:proto=tcp:toport=80:toaddr=2001:db8:100::10" },
       { NULL },
       -1,
       { NULL } },
@@ -365,8 +355,7 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=2222:22\nsource=203.0.113.7\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" source address=\"203.0.113.7/32\" destination ipset=\"virtfw-local\" "
-        "forward-port port=\"2222\" "
+      { "pub rule family=\"ipv4\" source address=\"203.0.113.7/32\" forward-port port=\"2222\" "
         "protocol=\"tcp\" to-port=\"22\" to-addr=\"192.168.100.10\"" },
       { NULL },
       -1,
@@ -375,8 +364,7 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=2222:22\nsource=2001:db8:ff::/48\naddress6=2001:db8:100::10\n",
       IFACE("routed", MAC_NONE),
       NULL,
-      { "rule family=\"ipv6\" source address=\"2001:db8:ff::/48\" destination "
-        "ipset=\"virtfw-local6\" forward-port port=\"2222\" "
+      { "pub rule family=\"ipv6\" source address=\"2001:db8:ff::/48\" forward-port port=\"2222\" "
         "protocol=\"tcp\" to-port=\"22\" to-addr=\"2001:db8:100::10\"" },
       { NULL },
       -1,
@@ -385,8 +373,7 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=8080:80\nsource=203.0.113.0/24\naddress6=2001:db8:100::10\n",
       IFACE("routed", MAC_ROUTED),
       NULL,
-      { "rule family=\"ipv4\" source address=\"203.0.113.0/24\" destination ipset=\"virtfw-local\" "
-        "forward-port port=\"8080\" "
+      { "pub rule family=\"ipv4\" source address=\"203.0.113.0/24\" forward-port port=\"8080\" "
         "protocol=\"tcp\" to-port=\"80\" to-addr=\"192.168.100.10\"" },
       { "'source' is of the other address family" },
       -1,
@@ -427,9 +414,7 @@ static const PlanCase plan_cases[] = {
       "[web01]\nforward=53/udp\n",
       IFACE("routed", MAC_ROUTED),
       META(META_FWD("53/tcp")),
-      { "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"53\" "
-        "protocol=\"udp\" to-port=\"53\" "
-        "to-addr=\"192.168.100.10\"",
+      { "pub port=53:proto=udp:toport=53:toaddr=192.168.100.10",
         RULE4("53", "53", "192.168.100.10") },
       { NULL },
       -1,
@@ -629,14 +614,19 @@ static GRegex *
 rule_regex(void)
 {
     g_autoptr(GError) error = NULL;
-    GRegex *re = g_regex_new("^rule family=\"ipv[46]\""
-                             "( source address=\"[0-9a-f.:]+/[0-9]{1,3}\")?"
-                             " destination (address=\"[0-9a-f.:]+\"|ipset=\"virtfw-local6?\")"
-                             " forward-port port=\"[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?\""
-                             " protocol=\"(tcp|udp|sctp)\""
-                             " to-port=\"[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?\""
-                             " to-addr=\"[0-9a-f.:]+\"$",
-                             G_REGEX_OPTIMIZE, 0, &error);
+    /* a forward-port entry (no host address, no source), a rich rule of virtfw-pub (no host
+     * address, a source), or one bound to a host address */
+    GRegex *re =
+        g_regex_new("^(pub port=[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?:proto=(tcp|udp|sctp)"
+                    ":toport=[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?:toaddr=[0-9a-f.:]+"
+                    "|(pub rule family=\"ipv[46]\" source address=\"[0-9a-f.:]+/[0-9]{1,3}\""
+                    "|rule family=\"ipv[46]\"( source address=\"[0-9a-f.:]+/[0-9]{1,3}\")?"
+                    " destination address=\"[0-9a-f.:]+\")"
+                    " forward-port port=\"[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?\""
+                    " protocol=\"(tcp|udp|sctp)\""
+                    " to-port=\"[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?\""
+                    " to-addr=\"[0-9a-f.:]+\")$",
+                    G_REGEX_OPTIMIZE, 0, &error);
 
     g_assert_no_error(error);
     return re;
@@ -780,8 +770,17 @@ test_property_random_specs(void)
                                             vfw_proto_to_string(expect.proto));
                 to_port_attr = g_strdup_printf(" to-port=\"%u\" ", expect.guest_port + k);
             }
-            assert_contains(rule->rich_rule, port_attr);
-            assert_contains(rule->rich_rule, to_port_attr);
+            if (g_str_has_prefix(rule->rich_rule, "pub port=")) {
+                /* the same values in a forward-port entry */
+                g_autofree char *entry = NULL;
+                g_auto(GStrv) p = g_strsplit(port_attr, "\"", -1);
+                g_auto(GStrv) t = g_strsplit(to_port_attr, "\"", -1);
+                entry = g_strdup_printf("pub port=%s:proto=%s:toport=%s:", p[1], p[3], t[1]);
+                g_assert_true(g_str_has_prefix(rule->rich_rule, entry));
+            } else {
+                assert_contains(rule->rich_rule, port_attr);
+                assert_contains(rule->rich_rule, to_port_attr);
+            }
             if (expect.host_family != G_SOCKET_FAMILY_INVALID) {
                 g_autofree char *dest =
                     g_strdup_printf(" destination address=\"%s\" ", expect.host_addr);
