@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "firewalld.h"
+#include "hostaddr.h"
 #include "netzone.h"
 #include "state.h"
 #include "survey.h"
@@ -39,6 +40,15 @@ json_string(const char *s)
     g_string_append_c(out, '"');
     return g_string_free(out, FALSE);
 }
+
+/* The host address sets: what each holds in firewalld (runtime) against the host's
+ * addresses now. */
+typedef struct {
+    const char *ipset;
+    char *entries; /* space-separated, as firewalld holds them; NULL: unreadable */
+    char *host;    /* the host's addresses of that family */
+    gboolean stale;
+} HostSet;
 
 static char *
 host_side(const VfwRule *rule)
@@ -109,7 +119,7 @@ wanted(char **names, const char *guest)
 }
 
 static void
-print_status_text(GArray *rows, const VfwSurvey *sv, GPtrArray *bridges)
+print_status_text(GArray *rows, const VfwSurvey *sv, GPtrArray *bridges, const HostSet sets[2])
 {
     g_print("%-16s %-5s %-26s %-30s %-3s %-4s %s\n", "GUEST", "PROTO", "HOST", "GUEST ADDRESS",
             "RT", "PERM", "STATE");
@@ -126,10 +136,20 @@ print_status_text(GArray *rows, const VfwSurvey *sv, GPtrArray *bridges)
     for (guint i = 0; i < bridges->len; i += 4)
         g_print("%-16s %-8s %-16s %s\n", (char *)bridges->pdata[i], (char *)bridges->pdata[i + 1],
                 (char *)bridges->pdata[i + 2], (char *)bridges->pdata[i + 3]);
+    g_print("\nHOST ADDRESSES (forwards without a host address answer on them)\n");
+    for (guint i = 0; i < 2; i++) {
+        if (!sets[i].entries)
+            g_print("%-16s unreadable (firewalld down, or the ipset not loaded)\n", sets[i].ipset);
+        else if (sets[i].stale)
+            g_print("%-16s stale: holds [%s], the host has [%s]: run 'virt-firewalld sync'\n",
+                    sets[i].ipset, sets[i].entries, sets[i].host);
+        else
+            g_print("%-16s %s\n", sets[i].ipset, *sets[i].entries ? sets[i].entries : "(none)");
+    }
 }
 
 static void
-print_status_json(GArray *rows, GPtrArray *bridges)
+print_status_json(GArray *rows, GPtrArray *bridges, const HostSet sets[2])
 {
     g_print("{\"version\": 1, \"forwards\": [");
     for (guint i = 0; i < rows->len; i++) {
@@ -154,7 +174,48 @@ print_status_json(GArray *rows, GPtrArray *bridges)
                 i ? "," : "", net, (char *)bridges->pdata[i + 1], (char *)bridges->pdata[i + 2],
                 (char *)bridges->pdata[i + 3]);
     }
+    g_print("\n], \"host_addresses\": [");
+    for (guint i = 0; i < 2; i++) {
+        g_auto(GStrv) have = sets[i].entries ? g_strsplit(sets[i].entries, " ", -1) : NULL;
+        g_print("%s\n  {\"ipset\": \"%s\", \"stale\": %s, \"entries\": [", i ? "," : "",
+                sets[i].ipset, sets[i].stale ? "true" : "false");
+        for (guint k = 0; have && have[k] && *have[k]; k++)
+            g_print("%s\"%s\"", k ? ", " : "", have[k]);
+        g_print("]}");
+    }
     g_print("\n]}\n");
+}
+
+static void
+load_host_sets(const VfwContext *ctx, const VfwSurvey *sv, HostSet sets[2])
+{
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(ctx->bus, sv->config->dbus_timeout_ms, NULL);
+
+    for (guint i = 0; i < 2; i++) {
+        GSocketFamily family = i == 0 ? G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6;
+        g_auto(GStrv) want = vfw_host_addresses(family, NULL);
+        g_auto(GStrv) have = NULL;
+
+        sets[i].ipset = i == 0 ? VFW_IPSET_LOCAL : VFW_IPSET_LOCAL6;
+        sets[i].host = want ? g_strjoinv(" ", want) : g_strdup("");
+        if (!fw || !vfw_firewalld_ipset_get_entries(fw, sets[i].ipset, FALSE, &have, NULL)) {
+            sets[i].stale = TRUE;
+            continue;
+        }
+        sets[i].entries = g_strjoinv(" ", have);
+        sets[i].stale = !want || g_strv_length(want) != g_strv_length(have);
+        for (guint k = 0; !sets[i].stale && want[k]; k++)
+            sets[i].stale = !g_strv_contains((const char *const *)have, want[k]);
+    }
+}
+
+static void
+clear_host_sets(HostSet sets[2])
+{
+    for (guint i = 0; i < 2; i++) {
+        g_free(sets[i].entries);
+        g_free(sets[i].host);
+    }
 }
 
 /* network, mode, bridge, runtime zone: four strings per active network with a bridge. */
@@ -195,6 +256,7 @@ vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     g_autoptr(VfwSurvey) sv = NULL;
     g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(StatusRow));
     g_autoptr(GPtrArray) bridges = NULL;
+    HostSet sets[2] = { { NULL } };
     g_auto(VfwLiveRules) live = { { NULL } };
     gboolean json = FALSE;
     guint bad = 0;
@@ -227,10 +289,13 @@ vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
             add_rows(rows, gs->name, gs->uuid, gs->rules, &live, FALSE);
     }
     bridges = bridge_rows(ctx, sv);
+    load_host_sets(ctx, sv, sets);
     if (json)
-        print_status_json(rows, bridges);
+        print_status_json(rows, bridges, sets);
     else
-        print_status_text(rows, sv, bridges);
+        print_status_text(rows, sv, bridges, sets);
+    bad += sets[0].stale + sets[1].stale;
+    clear_host_sets(sets);
     for (guint i = 0; i < rows->len; i++)
         bad += strcmp(g_array_index(rows, StatusRow, i).state, "ok") != 0;
     if (bad) {

@@ -178,6 +178,16 @@ tap_is "one forward-port per port of the shifted ranges (runtime, both families)
     "$(rules $PUB | grep -c '^port=9[01]0[01]:')" 8
 
 # --- the set follows the host ---------------------------------------------------------------
+out=$(virt-firewalld status 2>&1); rc=$?
+tap_is "status: the set holds the host's addresses, exit 0" "$rc" 0
+tap_like "status shows the set" "$out" "virtfw-local +[0-9. ]*$SB_HOST_IP"
+ip addr add 198.51.100.8/24 dev "$SB_LAN_IF"
+out=$(virt-firewalld status 2>&1); rc=$?
+tap_is "status: an address no set holds yet makes it stale, exit 1" "$rc" 1
+tap_like "status says the set is stale, and what the host has" "$out" \
+    "virtfw-local +stale: holds \[[^]]*\], the host has \[[^]]*198.51.100.8"
+tap_like "status --json says so too" "$(virt-firewalld status --json 2>/dev/null)" \
+    '"ipset": "virtfw-local", "stale": true'
 virt-firewalld watch 2>"$SB/watch.log" &
 echo $! >"$SB/pids/watch"
 tap_ok "virt-firewalld watch runs" within 3 grep -q "following" "$SB/watch.log"
@@ -186,8 +196,10 @@ tap_ok "a new address on the uplink is in the set within 2 s (runtime and perman
     within 2 entry_in_both "$LAN_EXTRA"
 tap_ok "the LAN client reaches web01 on the new address within 2 s" within 2 lan_answers "$LAN_EXTRA"
 ip addr del "$LAN_EXTRA/24" dev "$SB_LAN_IF"
+ip addr del 198.51.100.8/24 dev "$SB_LAN_IF"
 tap_ok "the removed address leaves the set within 2 s (runtime and permanent)" \
     within 2 entry_in_neither "$LAN_EXTRA"
+tap_ok "status: the set is current again" within 2 virt-firewalld status
 firewall-cmd -q --reload
 tap_ok "after a reload the set holds the host's addresses" entry_in_both "$SB_HOST_IP"
 tap_like "after a reload LAN -> host:8080 reaches web01" "$(sb_probe_lan tcp 8080)" \

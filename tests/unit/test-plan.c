@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "hostaddr.h"
 #include "plan.h"
 #include "vfw-error.h"
 #include "vfw-test.h"
@@ -906,6 +907,77 @@ test_rules_same_text(void)
     }
 }
 
+/* What an older version recorded is not current and gets replaced (sync --offline): an
+ * unscoped rich rule, a rule scoped by destination ipset, a shifted range in one rule. */
+static void
+test_rule_is_current(void)
+{
+    static const struct {
+        const char *spec, *recorded;
+        gboolean current;
+    } cases[] = {
+        { "8080:80", "pub port=8080:proto=tcp:toport=80:toaddr=192.168.100.10", TRUE },
+        { "8080:80",
+          "rule family=\"ipv4\" forward-port port=\"8080\" protocol=\"tcp\" to-port=\"80\" "
+          "to-addr=\"192.168.100.10\"",
+          FALSE },
+        { "8080:80",
+          "rule family=\"ipv4\" destination ipset=\"virtfw-local\" forward-port port=\"8080\" "
+          "protocol=\"tcp\" to-port=\"80\" to-addr=\"192.168.100.10\"",
+          FALSE },
+        { "9000-9001:80-81",
+          "rule family=\"ipv4\" forward-port port=\"9000-9001\" protocol=\"tcp\" "
+          "to-port=\"80-81\" to-addr=\"192.168.100.10\"",
+          FALSE },
+        { "198.51.100.1:2222:22",
+          "rule family=\"ipv4\" destination address=\"198.51.100.1\" forward-port port=\"2222\" "
+          "protocol=\"tcp\" to-port=\"22\" to-addr=\"192.168.100.10\"",
+          TRUE },
+    };
+    VfwRule *hairpin;
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        VfwPortSpec spec;
+        VfwRule *rule;
+
+        g_assert_true(vfw_port_spec_parse(cases[i].spec, &spec, NULL));
+        rule = vfw_rule_new_recorded(&spec, G_SOCKET_FAMILY_IPV4, "192.168.100.10", NULL, "routed",
+                                     "test", cases[i].recorded);
+        g_test_message("%s: %s", cases[i].spec, cases[i].recorded);
+        g_assert_cmpint(vfw_rule_is_current(rule), ==, cases[i].current);
+        vfw_rule_free(rule);
+    }
+    hairpin = vfw_rule_new_hairpin(G_SOCKET_FAMILY_IPV6, "fd00::10", "routed", "test");
+    g_assert_cmpstr(hairpin->rich_rule, ==,
+                    "rule family=\"ipv6\" source address=\"fd00::10\" destination "
+                    "address=\"fd00::10\" masquerade");
+    g_assert_true(vfw_rule_is_current(hairpin));
+    vfw_rule_free(hairpin);
+}
+
+/* The addresses published ports answer on: not loopback, link-local, multicast or any. */
+static void
+test_host_address_listed(void)
+{
+    static const struct {
+        const char *addr;
+        gboolean listed;
+    } cases[] = {
+        { "198.51.100.1", TRUE }, { "192.168.122.1", TRUE }, { "2001:db8::1", TRUE },
+        { "fd00::1", TRUE },      { "127.0.0.1", FALSE },    { "127.1.2.3", FALSE },
+        { "::1", FALSE },         { "fe80::1", FALSE },      { "169.254.1.1", FALSE },
+        { "224.0.0.251", FALSE }, { "ff02::fb", FALSE },     { "0.0.0.0", FALSE },
+        { "::", FALSE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(cases[i].addr);
+        g_assert_nonnull(addr);
+        g_test_message("%s", cases[i].addr);
+        g_assert_cmpint(vfw_host_address_is_listed(addr), ==, cases[i].listed);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -918,6 +990,8 @@ main(int argc, char **argv)
     g_test_add_func("/plan/nat-warning-text", test_nat_warning_text);
     g_test_add_func("/plan/rule-fields", test_rule_fields);
     g_test_add_func("/plan/rules-same-text", test_rules_same_text);
+    g_test_add_func("/plan/rule-is-current", test_rule_is_current);
+    g_test_add_func("/plan/host-address-listed", test_host_address_listed);
     g_test_add_func("/plan/collect-forwards", test_collect_forwards);
     g_test_add_func("/plan/property/random-specs", test_property_random_specs);
     g_test_add_func("/plan/property/hostile-specs", test_property_hostile_specs);
