@@ -31,11 +31,19 @@ if [ "$mode" = no-libvirt-zones ]; then
     tap_ok "no libvirt zone loaded" bash -c "! grep -qw libvirt <<<'$zones'"
     tap_ok "firewalld logged no error" bash -c "! grep -E 'ERROR|Falling back' '$SB/firewalld.log'"
     # our shipped files name only zones that always exist: they load without libvirt's
-    tap_like "our zone virtfw is loaded" "$zones" '(^| )virtfw( |$)'
+    for z in virtfw virtfw-local; do
+        tap_like "our zone $z is loaded" "$zones" "(^| )$z( |$)"
+    done
     policies=$(firewall-cmd --get-policies 2>&1)
-    for p in virtfw-forward virtfw-host virtfw-nat; do
+    for p in virtfw-forward virtfw-host virtfw-nat virtfw-pub virtfw-pub-host; do
         tap_like "our policy $p is loaded" "$policies" "(^| )$p( |$)"
     done
+    ipsets=$(firewall-cmd --get-ipsets 2>&1)
+    for i in virtfw-local virtfw-local6; do
+        tap_like "our ipset $i is loaded" "$ipsets" "(^| )$i( |$)"
+    done
+    tap_like "zone virtfw-local is bound to the host address sets" \
+        "$(firewall-cmd --info-zone=virtfw-local 2>&1)" "sources: ipset:virtfw-local ipset:virtfw-local6"
     tap_ok "firewall-offline-cmd --check-config accepts the installed configuration" \
         firewall-offline-cmd --check-config
     tap_ok "libvirtd starts" sb_start_libvirtd
