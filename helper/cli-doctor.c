@@ -127,6 +127,24 @@ check_host_sets(VfwFirewalld *fw, Doctor *doc)
     }
 }
 
+/* Hairpin (guests reaching published ports through the host's address) depends on
+ * br_netfilter: with bridge-nf-call-ip(6)tables on, a connection DNATed back onto the
+ * bridge it came from is bridged, not routed. Information, not a problem. */
+static void
+report_hairpin(void)
+{
+    g_autofree char *v4 = NULL;
+    gboolean on;
+
+    g_file_get_contents("/proc/sys/net/bridge/bridge-nf-call-iptables", &v4, NULL, NULL);
+    on = v4 && v4[0] == '1';
+    g_print("  info hairpin: br_netfilter %s: %s\n", on ? "on" : "off",
+            on ? "guests reach published ports of other guests on their bridge through the "
+                 "host's address; a guest cannot reach its own"
+               : "a guest reaches its own published ports through the host's address; other "
+                 "guests on the same bridge cannot (guests on other networks can)");
+}
+
 static void
 check_networks(VfwFirewalld *fw, const VfwConfig *config, GHashTable *networks, Doctor *doc)
 {
@@ -213,6 +231,7 @@ vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     if (fw) {
         check_policies(fw, &doc);
         check_host_sets(fw, &doc);
+        report_hairpin();
     }
     conn = vfw_virt_connect(NULL, TRUE, error);
     if (!conn)

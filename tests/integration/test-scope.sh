@@ -188,6 +188,11 @@ tap_like "status says the set is stale, and what the host has" "$out" \
     "virtfw-local +stale: holds \[[^]]*\], the host has \[[^]]*198.51.100.8"
 tap_like "status --json says so too" "$(virt-firewalld status --json 2>/dev/null)" \
     '"ipset": "virtfw-local", "stale": true'
+out=$(virt-firewalld doctor 2>&1); rc=$?
+tap_is "doctor: a stale set is a problem (exit 1)" "$rc" 1
+tap_like "doctor names the stale set, what it holds and what the host has" "$out" \
+    "FAIL ipset 'virtfw-local' \(runtime\) holds the host's addresses: stale: holds \[[^]]*\], the host has \[[^]]*198.51.100.8"
+tap_like "doctor says how hairpin behaves here" "$out" "info hairpin: br_netfilter (on|off): "
 virt-firewalld watch 2>"$SB/watch.log" &
 echo $! >"$SB/pids/watch"
 tap_ok "virt-firewalld watch runs" within 3 grep -q "following" "$SB/watch.log"
@@ -200,6 +205,9 @@ ip addr del 198.51.100.8/24 dev "$SB_LAN_IF"
 tap_ok "the removed address leaves the set within 2 s (runtime and permanent)" \
     within 2 entry_in_neither "$LAN_EXTRA"
 tap_ok "status: the set is current again" within 2 virt-firewalld status
+tap_like "doctor: the sets hold the host's addresses (runtime and permanent)" \
+    "$(virt-firewalld doctor 2>&1)" "ok +ipset 'virtfw-local6' \(permanent\) holds the host's addresses: [^
+]*$SB_HOST_IP6"
 firewall-cmd -q --reload
 tap_ok "after a reload the set holds the host's addresses" entry_in_both "$SB_HOST_IP"
 tap_like "after a reload LAN -> host:8080 reaches web01" "$(sb_probe_lan tcp 8080)" \
