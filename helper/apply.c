@@ -137,11 +137,12 @@ keep_lease_rules(GPtrArray *to, const VfwGuestState *old, const VfwPlan *plan)
  * firewalld's absence is an error (the caller records the guest as pending); a refusal is a
  * warning naming @guest, and the forwards still go in. */
 static gboolean
-refresh_host_sets(VfwFirewalld *fw, const char *guest, GPtrArray *warnings, GError **error)
+refresh_host_sets(VfwFirewalld *fw, gboolean prune, const char *guest, GPtrArray *warnings,
+                  GError **error)
 {
     g_autoptr(GError) local_error = NULL;
 
-    if (vfw_host_sets_refresh(fw, NULL, &local_error))
+    if (vfw_host_sets_refresh(fw, prune, NULL, &local_error))
         return TRUE;
     if (g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT)) {
         g_propagate_error(error, g_steal_pointer(&local_error));
@@ -221,7 +222,7 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     }
 
     fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, &fw_error);
-    if (fw && add->len > 0 && !refresh_host_sets(fw, domain->name, warnings, &fw_error))
+    if (fw && add->len > 0 && !refresh_host_sets(fw, TRUE, domain->name, warnings, &fw_error))
         g_clear_pointer(&fw, vfw_firewalld_free);
     if (fw && vfw_firewalld_edit_everywhere(fw, add, remove, &fw_error)) {
         if (next->rules->len == 0 && next->leases->len == 0)
@@ -293,11 +294,9 @@ upgrade_rules(VfwGuestState *gs)
 {
     g_autoptr(GPtrArray) rules = g_ptr_array_new_with_free_func(vfw_rule_free);
     g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func(g_free);
-    guint hairpins = 0;
 
     for (guint i = 0; i < gs->rules->len; i++) {
         const VfwRule *r = g_ptr_array_index(gs->rules, i);
-        hairpins += r->kind == VFW_RULE_HAIRPIN;
         if (vfw_rule_is_current(r)) {
             g_ptr_array_add(rules, vfw_rule_copy(r));
             continue;
@@ -330,7 +329,7 @@ upgrade_recorded(VfwState *state, Recorded *e, GError **error)
     for (guint i = 0; i < e->stale->len; i++) {
         VfwRule *r = vfw_rule_new_recorded(&(VfwPortSpec){ 0 }, G_SOCKET_FAMILY_IPV4, "", NULL,
                                            NULL, "replaced", g_ptr_array_index(e->stale, i));
-        r->kind = VFW_RULE_HAIRPIN; /* recorded without a port: never a conflict */
+        r->kind = VFW_RULE_REPLACED; /* only ever removed; never a conflict */
         g_ptr_array_add(intent->rules, r);
     }
     intent->pending = TRUE;
@@ -355,8 +354,12 @@ reassert_batch(VfwState *state, VfwFirewalld *fw, const Recorded *entries, guint
     g_autoptr(GPtrArray) remove = g_ptr_array_new();
 
     for (guint i = 0; i < n; i++) {
-        g_autoptr(GPtrArray) rules = rich_rules_minus(entries[i].gs->rules, NULL);
-        g_ptr_array_extend(entries[i].out ? remove : add, rules, NULL, NULL);
+        GPtrArray *rules = entries[i].gs->rules;
+        for (guint r = 0; r < rules->len; r++) {
+            const VfwRule *rule = g_ptr_array_index(rules, r);
+            gboolean out = entries[i].out || rule->kind == VFW_RULE_REPLACED;
+            g_ptr_array_add(out ? remove : add, rule->rich_rule);
+        }
         if (entries[i].stale)
             g_ptr_array_extend(remove, entries[i].stale, NULL, NULL);
     }
@@ -413,7 +416,7 @@ vfw_reassert_recorded(const VfwContext *ctx, guint timeout_ms, guint *applied, g
     }
     fw = vfw_firewalld_new(ctx->bus, timeout_ms, &local_error);
     if (fw)
-        refresh_host_sets(fw, NULL, warnings, &local_error);
+        refresh_host_sets(fw, FALSE, NULL, warnings, &local_error); /* boot: add only */
     if (local_error && entries->len == 0)
         return TRUE; /* nothing recorded: the next hook run sets the addresses */
     if (local_error) {

@@ -150,7 +150,7 @@ forward_edit(VfwContext *ctx, const FwdArgs *args, GPtrArray *warnings, GError *
 
     if (!dom)
         return FALSE;
-    if (!vfw_port_spec_parse(args->spec, &spec, error))
+    if (!vfw_port_spec_parse_declared(args->spec, &spec, error))
         return FALSE;
     canon = vfw_port_spec_to_string(&spec);
     current = domain_xml(dom, virDomainIsActive(dom) != 1, error);

@@ -80,8 +80,8 @@ add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules,
         const VfwRule *rule = g_ptr_array_index(rules, r);
         StatusRow row = { .guest = guest, .uuid = uuid, .rule = rule };
 
-        if (rule->kind == VFW_RULE_HAIRPIN)
-            continue; /* part of the guest's forwards, not one of its own */
+        if (rule->kind != VFW_RULE_FORWARD)
+            continue; /* hairpin: part of the guest's forwards; replaced: on its way out */
         row.runtime = vfw_live_rules_has(live, rule->rich_rule, FALSE);
         row.permanent = vfw_live_rules_has(live, rule->rich_rule, TRUE);
         if (!running)

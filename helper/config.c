@@ -341,7 +341,7 @@ parse_guest_forwards(VfwGuestDecl *decl, GKeyFile *kf, const char *where, GError
 
         if (!*text)
             continue;
-        if (!vfw_port_spec_parse(text, &spec, error)) {
+        if (!vfw_port_spec_parse_declared(text, &spec, error)) {
             g_prefix_error(error, "%s: guest '%s': ", where, decl->group);
             return FALSE;
         }

@@ -420,9 +420,21 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
     gboolean changed = FALSE;
     gboolean ok;
 
-    settings = read_policy_settings(fw, policy, permanent, &proxy, error);
-    if (!settings)
+    settings = read_policy_settings(fw, policy, permanent, &proxy, &local_error);
+    if (!settings && g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD) &&
+        strstr(local_error->message, "INVALID_POLICY")) {
+        /* a policy firewalld does not have holds nothing of ours to remove */
+        if (!add || add->len == 0)
+            return TRUE;
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD,
+                    "%s (virt-firewalld's policies are not loaded: 'firewall-cmd --reload')",
+                    local_error->message);
         return FALSE;
+    }
+    if (!settings) {
+        g_propagate_error(error, g_steal_pointer(&local_error));
+        return FALSE;
+    }
     current = rich_rules_of(settings);
     for (guint i = 0; remove && i < remove->len; i++)
         g_hash_table_add(remove_set, g_ptr_array_index(remove, i));
@@ -749,14 +761,17 @@ vfw_firewalld_ipset_get_entries(VfwFirewalld *fw, const char *ipset, gboolean pe
 
 /**
  * vfw_firewalld_ipset_set_entries:
- * Makes @ipset hold exactly @entries. The runtime set is changed entry by entry (firewalld's
- * setEntries flushes the set first: connections in between would miss it); the permanent
- * one is written once, and only when it differs.
+ * Makes @ipset hold exactly @entries (without @prune: at least @entries, removing none).
+ * The runtime set is changed entry by entry (firewalld's setEntries flushes the set first:
+ * connections in between would miss it); the permanent one is written once, and only when
+ * it differs.
  */
 gboolean
 vfw_firewalld_ipset_set_entries(VfwFirewalld *fw, const char *ipset, gboolean permanent,
-                                const char *const *entries, gboolean *changed, GError **error)
+                                const char *const *entries, gboolean prune, gboolean *changed,
+                                GError **error)
 {
+    g_autoptr(GPtrArray) merged = g_ptr_array_new();
     g_auto(GStrv) current = NULL;
     g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) have = g_hash_table_new(g_str_hash, g_str_equal);
@@ -765,8 +780,14 @@ vfw_firewalld_ipset_set_entries(VfwFirewalld *fw, const char *ipset, gboolean pe
         return FALSE;
     for (guint i = 0; entries[i]; i++)
         g_hash_table_add(want, (gpointer)entries[i]);
-    for (guint i = 0; current[i]; i++)
+    for (guint i = 0; current[i]; i++) {
         g_hash_table_add(have, current[i]);
+        if (!prune && g_hash_table_add(want, current[i]))
+            g_ptr_array_add(merged, current[i]);
+    }
+    for (guint i = 0; entries[i]; i++)
+        g_ptr_array_add(merged, (gpointer)entries[i]);
+    g_ptr_array_add(merged, NULL);
     if (g_hash_table_size(want) == g_hash_table_size(have)) {
         gboolean same = TRUE;
         for (guint i = 0; entries[i] && same; i++)
@@ -774,6 +795,8 @@ vfw_firewalld_ipset_set_entries(VfwFirewalld *fw, const char *ipset, gboolean pe
         if (same)
             return TRUE;
     }
+    if (!prune)
+        entries = (const char *const *)merged->pdata;
     if (changed)
         *changed = TRUE;
     if (permanent) {

@@ -43,5 +43,5 @@ gboolean vfw_firewalld_unbind_interface(VfwFirewalld *fw, const char *zone, cons
 gboolean vfw_firewalld_ipset_get_entries(VfwFirewalld *fw, const char *ipset, gboolean permanent,
                                          GStrv *entries, GError **error);
 gboolean vfw_firewalld_ipset_set_entries(VfwFirewalld *fw, const char *ipset, gboolean permanent,
-                                         const char *const *entries, gboolean *changed,
-                                         GError **error);
+                                         const char *const *entries, gboolean prune,
+                                         gboolean *changed, GError **error);

@@ -84,11 +84,13 @@ vfw_host_addresses(GSocketFamily family, GError **error)
 
 /**
  * vfw_host_sets_refresh:
- * Brings both ipsets, runtime and permanent, to the host's current addresses. @changed
- * (nullable) is set to TRUE when anything had to change.
+ * Brings both ipsets, runtime and permanent, to the host's current addresses; without
+ * @prune it only adds (at boot, when firewalld starts before the network is up, the
+ * addresses of the last boot are more likely right than none). @changed (nullable) is set
+ * to TRUE when anything had to change.
  */
 gboolean
-vfw_host_sets_refresh(VfwFirewalld *fw, gboolean *changed, GError **error)
+vfw_host_sets_refresh(VfwFirewalld *fw, gboolean prune, gboolean *changed, GError **error)
 {
     static const struct {
         const char *ipset;
@@ -106,7 +108,8 @@ vfw_host_sets_refresh(VfwFirewalld *fw, gboolean *changed, GError **error)
         /* runtime first: that is what answers now */
         for (int permanent = 0; permanent < 2; permanent++) {
             if (!vfw_firewalld_ipset_set_entries(fw, sets[i].ipset, permanent,
-                                                 (const char *const *)addrs, changed, error)) {
+                                                 (const char *const *)addrs, prune, changed,
+                                                 error)) {
                 g_prefix_error(error, "the host address set '%s': ", sets[i].ipset);
                 return FALSE;
             }
@@ -132,7 +135,7 @@ vfw_host_sets_update(const VfwContext *ctx, guint timeout_ms, gboolean *changed,
 
     if (state)
         fw = vfw_firewalld_new(ctx->bus, timeout_ms, &local_error);
-    if (fw && vfw_host_sets_refresh(fw, changed, &local_error))
+    if (fw && vfw_host_sets_refresh(fw, TRUE, changed, &local_error))
         return TRUE;
     if (!g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT))
         g_ptr_array_add(warnings, g_strdup(local_error->message));

@@ -8,6 +8,6 @@
 
 GStrv vfw_host_addresses(GSocketFamily family, GError **error);
 gboolean vfw_host_address_is_listed(GInetAddress *addr);
-gboolean vfw_host_sets_refresh(VfwFirewalld *fw, gboolean *changed, GError **error);
+gboolean vfw_host_sets_refresh(VfwFirewalld *fw, gboolean prune, gboolean *changed, GError **error);
 gboolean vfw_host_sets_update(const VfwContext *ctx, guint timeout_ms, gboolean *changed,
                               GPtrArray *warnings);

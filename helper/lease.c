@@ -136,7 +136,8 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
     for (guint i = 0; i < gs->rules->len; i++) {
         VfwRule *r = g_ptr_array_index(gs->rules, i);
         gboolean from_lease = r->origin && g_str_has_prefix(r->origin, "lease ");
-        if (from_lease && !has_rule(want, r->rich_rule))
+        /* what an upgrade replaced goes, whatever the lease does */
+        if ((from_lease && !has_rule(want, r->rich_rule)) || r->kind == VFW_RULE_REPLACED)
             g_ptr_array_add(remove, r->rich_rule);
     }
     if (add->len == 0 && remove->len == 0 && !retry)

@@ -224,6 +224,8 @@ vfw_rule_is_current(const VfwRule *rule)
 {
     g_autofree char *text = NULL;
 
+    if (rule->kind == VFW_RULE_REPLACED)
+        return FALSE;
     if (rule->kind == VFW_RULE_HAIRPIN)
         text = vfw_hairpin_rule_build(rule->family, rule->to_addr);
     else if (vfw_port_spec_is_shifted_range(&rule->spec))
@@ -354,7 +356,7 @@ vfw_collect_forwards(const VfwGuestDecl *decl, const VfwDomain *domain, GError *
         g_autoptr(GInetAddress) addr = NULL;
         VfwPortSpec spec;
 
-        if (!vfw_port_spec_parse(meta->spec, &spec, error) ||
+        if (!vfw_port_spec_parse_declared(meta->spec, &spec, error) ||
             (meta->address &&
              !vfw_parse_address(meta->address, G_SOCKET_FAMILY_INVALID, &addr, error))) {
             g_prefix_error(error, "guest '%s': metadata: ", domain->name);

@@ -20,8 +20,10 @@
 #define VFW_ITEM_PUB "pub "
 
 typedef enum {
-    VFW_RULE_FORWARD, /* forward-port: publishes one forward (or one port of a shifted range) */
-    VFW_RULE_HAIRPIN, /* masquerade of the guest's connections to its own published ports */
+    VFW_RULE_FORWARD,  /* forward-port: publishes one forward (or one port of a shifted range) */
+    VFW_RULE_HAIRPIN,  /* masquerade of the guest's connections to its own published ports */
+    VFW_RULE_REPLACED, /* what an older version applied and an upgrade takes out: only ever
+                        * removed, never put back */
 } VfwRuleKind;
 
 /* One firewalld rich rule that publishes one forward for one address family, or (kind

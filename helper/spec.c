@@ -270,7 +270,25 @@ vfw_port_spec_parse(const char *text, VfwPortSpec *spec, GError **error)
                     "forward '%s': host and guest port ranges differ in length", text);
         return FALSE;
     }
-    if (out.host_port != out.guest_port &&
+    *spec = out;
+    return TRUE;
+}
+
+/**
+ * vfw_port_spec_parse_declared:
+ * vfw_port_spec_parse() for a forward an admin declares (drop-in, metadata, CLI): a
+ * shifted range is published as one rule per port, so it may span at most
+ * VFW_SHIFTED_RANGE_MAX ports. (Records are read with vfw_port_spec_parse(): one that an
+ * older version wrote with a longer range must stay readable, to be removed.)
+ */
+gboolean
+vfw_port_spec_parse_declared(const char *text, VfwPortSpec *spec, GError **error)
+{
+    VfwPortSpec out;
+
+    if (!vfw_port_spec_parse(text, &out, error))
+        return FALSE;
+    if (vfw_port_spec_is_shifted_range(&out) &&
         (guint)(out.host_port_end - out.host_port) + 1 > VFW_SHIFTED_RANGE_MAX) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
                     "forward '%s': a shifted port range is published as one rule per port and "

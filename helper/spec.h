@@ -30,6 +30,7 @@ const char *vfw_proto_to_string(VfwProto proto);
 gboolean vfw_proto_from_string(const char *text, VfwProto *proto);
 
 gboolean vfw_port_spec_parse(const char *text, VfwPortSpec *spec, GError **error);
+gboolean vfw_port_spec_parse_declared(const char *text, VfwPortSpec *spec, GError **error);
 char *vfw_port_spec_to_string(const VfwPortSpec *spec);
 gboolean vfw_port_spec_overlaps(const VfwPortSpec *a, const VfwPortSpec *b);
 char *vfw_port_range_to_string(guint16 start, guint16 end);

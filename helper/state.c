@@ -292,8 +292,9 @@ write_rule(GKeyFile *kf, guint index, const VfwRule *rule)
 {
     g_autofree char *group = g_strdup_printf("rule %u", index);
 
-    if (rule->kind == VFW_RULE_HAIRPIN) {
-        g_key_file_set_string(kf, group, "kind", "hairpin");
+    if (rule->kind != VFW_RULE_FORWARD) {
+        g_key_file_set_string(kf, group, "kind",
+                              rule->kind == VFW_RULE_HAIRPIN ? "hairpin" : "replaced");
     } else {
         g_autofree char *spec = vfw_port_spec_to_string(&rule->spec);
         g_key_file_set_string(kf, group, "spec", spec);
@@ -377,7 +378,8 @@ read_rule(GKeyFile *kf, const char *group, GError **error)
     g_autofree char *origin = g_key_file_get_string(kf, group, "origin", NULL);
     g_autofree char *rich = g_key_file_get_string(kf, group, "rich-rule", NULL);
     g_autofree char *kind = g_key_file_get_string(kf, group, "kind", NULL);
-    gboolean hairpin = g_strcmp0(kind, "hairpin") == 0;
+    gboolean replaced = g_strcmp0(kind, "replaced") == 0;
+    gboolean hairpin = g_strcmp0(kind, "hairpin") == 0 || replaced; /* both without a port */
     VfwPortSpec spec = { 0 };
     VfwRule *rule;
 
@@ -391,7 +393,7 @@ read_rule(GKeyFile *kf, const char *group, GError **error)
     rule = vfw_rule_new_recorded(
         &spec, g_strcmp0(family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4,
         to_addr, source, network, origin, rich);
-    rule->kind = hairpin ? VFW_RULE_HAIRPIN : VFW_RULE_FORWARD;
+    rule->kind = replaced ? VFW_RULE_REPLACED : hairpin ? VFW_RULE_HAIRPIN : VFW_RULE_FORWARD;
     return rule;
 }
 

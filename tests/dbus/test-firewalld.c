@@ -284,6 +284,33 @@ test_unknown_policy(Fixture *fx, gconstpointer data)
     g_assert_cmpstr(error->message, ==, "firewalld: virtfw-nosuch: INVALID_POLICY: virtfw-nosuch");
 }
 
+/* A firewalld that lacks our newer policies (configuration not reloaded since an upgrade):
+ * removing what would live there is done (nothing of ours can be there), adding is refused
+ * with the fix in the message. */
+static void
+test_policy_not_loaded(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 2000, &error);
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    g_autoptr(GPtrArray) items = g_ptr_array_new();
+
+    g_ptr_array_add(items, "pub port=8085:proto=tcp:toport=85:toaddr=192.168.100.10");
+    /* the permanent config has no such policy (one fault at a time in the fake) */
+    fake_firewalld_fail(fx->fake, "getPolicyByName", VFW_POLICY_PUB, "INVALID_POLICY: virtfw-pub");
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, items, &error));
+    g_assert_no_error(error);
+    g_assert_false(vfw_firewalld_edit_everywhere(fw, items, none, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+    assert_contains(error->message, "INVALID_POLICY");
+    assert_contains(error->message, "'firewall-cmd --reload'");
+    /* the runtime place written before the refusal was undone */
+    for (guint p = 0; p < FAKE_PLACES; p++) {
+        g_auto(GStrv) rules = fake_firewalld_get_rules(fx->fake, p);
+        g_assert_cmpuint(g_strv_length(rules), ==, 0);
+    }
+}
+
 /* firewalld's "nothing to do" answers are success, both ways, runtime and permanent. */
 static void
 test_interface_idempotent(Fixture *fx, gconstpointer data)
@@ -806,6 +833,8 @@ main(int argc, char **argv)
                                                 bp->policy, bp->hang ? "-hang" : "");
         g_test_add(path, Fixture, bp, fixture_setup, test_edit_rollback, fixture_teardown);
     }
+    g_test_add("/firewalld/policy-not-loaded", Fixture, NULL, fixture_setup, test_policy_not_loaded,
+               fixture_teardown);
     g_test_add("/firewalld/unknown-policy", Fixture, NULL, fixture_setup, test_unknown_policy,
                fixture_teardown);
     g_test_add("/firewalld/interface/idempotent", Fixture, NULL, fixture_setup,

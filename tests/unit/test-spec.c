@@ -143,6 +143,22 @@ static const BadCase bad_cases[] = {
     { "too-long", long_spec, "empty or too long" },
 };
 
+/* A record an older version wrote with a longer shifted range stays readable (to be
+ * upgraded or removed); only declaring one is refused. */
+static void
+test_parse_record_long_shifted(void)
+{
+    g_autoptr(GError) error = NULL;
+    VfwPortSpec spec;
+
+    g_assert_true(vfw_port_spec_parse("9000-9100:10000-10100", &spec, NULL));
+    g_assert_cmpuint(spec.host_port_end, ==, 9100);
+    g_assert_true(vfw_port_spec_parse_declared("9000-9063:10000-10063", &spec, NULL));
+    g_assert_true(vfw_port_spec_parse_declared("5000-5999", &spec, NULL));
+    g_assert_false(vfw_port_spec_parse_declared("9000-9100:10000-10100", &spec, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_CONFIG);
+}
+
 static void
 test_parse_bad(gconstpointer data)
 {
@@ -150,7 +166,7 @@ test_parse_bad(gconstpointer data)
     g_autoptr(GError) error = NULL;
     VfwPortSpec spec = { .host_port = 4242 };
 
-    g_assert_false(vfw_port_spec_parse(tc->text, &spec, &error));
+    g_assert_false(vfw_port_spec_parse_declared(tc->text, &spec, &error));
     g_assert_error(error, VFW_ERROR, VFW_ERROR_CONFIG);
     g_assert_true(g_str_has_prefix(error->message, "forward '"));
     assert_contains(error->message, tc->needle);
@@ -372,6 +388,7 @@ main(int argc, char **argv)
         g_autofree char *path = test_path("/spec/parse/good", good_cases[i].text);
         g_test_add_data_func(path, &good_cases[i], test_parse_good);
     }
+    g_test_add_func("/spec/parse/record-long-shifted-range", test_parse_record_long_shifted);
     for (guint i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *path = test_path("/spec/parse/bad", bad_cases[i].label);
         g_test_add_data_func(path, &bad_cases[i], test_parse_bad);
