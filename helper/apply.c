@@ -112,6 +112,23 @@ check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domai
     return TRUE;
 }
 
+/* TRUE when lease forward @lf, leased @r's guest address, publishes exactly @r. */
+static gboolean
+lease_builds(const VfwLeaseForward *lf, const VfwRule *r)
+{
+    g_autoptr(GPtrArray) built = g_ptr_array_new_with_free_func(vfw_rule_free);
+    g_autofree char *origin = vfw_lease_origin(lf);
+
+    if (r->kind != VFW_RULE_FORWARD)
+        return FALSE;
+    vfw_rules_add_forward(built, &lf->spec, r->family, r->to_addr, lf->source, lf->network, origin);
+    for (guint i = 0; i < built->len; i++) {
+        if (strcmp(((const VfwRule *)g_ptr_array_index(built, i))->rich_rule, r->rich_rule) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Rules an earlier run published from a lease that @plan still follows: kept, so that a
  * re-assert (reconnect, attach, sync) does not drop them until watch looks again. */
 static void
@@ -123,9 +140,10 @@ keep_lease_rules(GPtrArray *to, const VfwGuestState *old, const VfwPlan *plan)
              r->origin && g_str_has_prefix(r->origin, "lease ") && l < plan->leases->len; l++) {
             const VfwLeaseForward *lf = g_ptr_array_index(plan->leases, l);
             g_autofree char *origin = vfw_lease_origin(lf);
-            /* a port of a shifted range, or the lease's hairpin rule */
+            /* the lease's hairpin rule, or one this forward builds for that address now (a
+             * port of a shifted range included; a forward whose ports changed builds others) */
             if (strcmp(origin, r->origin) == 0 &&
-                (r->kind == VFW_RULE_HAIRPIN || vfw_port_spec_overlaps(&lf->spec, &r->spec))) {
+                (r->kind == VFW_RULE_HAIRPIN || lease_builds(lf, r))) {
                 g_ptr_array_add(to, rule_copy(r));
                 break;
             }

@@ -9,6 +9,7 @@
 
 #include "firewalld.h"
 #include "state.h"
+#include "vfw-error.h"
 #include "virt.h"
 
 /**
@@ -113,12 +114,19 @@ vfw_live_rules_load(const VfwContext *ctx, const VfwConfig *config, VfwLiveRules
         return FALSE;
     for (guint i = 0; i < VFW_PLACES; i++) {
         g_auto(GStrv) rules = NULL;
-        if (!vfw_firewalld_policy_get_rules(fw, vfw_place_policy(i), vfw_place_is_permanent(i),
-                                            &rules, error))
-            return FALSE;
+        g_autoptr(GError) local_error = NULL;
+
         live->sets[i] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        for (guint r = 0; rules[r]; r++)
-            g_hash_table_add(live->sets[i], g_strdup(rules[r]));
+        if (vfw_firewalld_policy_get_rules(fw, vfw_place_policy(i), vfw_place_is_permanent(i),
+                                           &rules, &local_error)) {
+            for (guint r = 0; rules[r]; r++)
+                g_hash_table_add(live->sets[i], g_strdup(rules[r]));
+        } else if (!g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD) ||
+                   !strstr(local_error->message, "INVALID_POLICY")) {
+            g_propagate_error(error, g_steal_pointer(&local_error));
+            return FALSE;
+        }
+        /* a policy firewalld has not loaded holds nothing: its forwards show as missing */
     }
     return TRUE;
 }
