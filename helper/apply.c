@@ -262,6 +262,33 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     return FALSE;
 }
 
+/* Takes out of @remove (texts, borrowed) those another guest of this boot that has not
+ * stopped still lists: a hairpin rule names only the guest address, and a guest that
+ * stopped uncleaned may have had the address a running guest has now. */
+static void
+keep_shared(VfwState *state, const char *uuid, GPtrArray *remove)
+{
+    /* another record unreadable: it cannot hold back this guest's removal */
+    g_autoptr(GPtrArray) others = vfw_state_list_guests(state, NULL);
+    g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
+
+    if (!others)
+        return;
+    for (guint g = 0; g < others->len; g++) {
+        const VfwGuestState *other = g_ptr_array_index(others, g);
+        if (other->stopped || strcmp(other->uuid, uuid) == 0)
+            continue;
+        for (guint r = 0; r < other->rules->len; r++)
+            g_hash_table_add(listed, ((VfwRule *)g_ptr_array_index(other->rules, r))->rich_rule);
+    }
+    for (guint i = 0; i < remove->len;) {
+        if (g_hash_table_contains(listed, g_ptr_array_index(remove, i)))
+            g_ptr_array_remove_index(remove, i);
+        else
+            i++;
+    }
+}
+
 /**
  * vfw_remove_guest:
  * Removes exactly the rules recorded for guest @uuid from firewalld (runtime and
@@ -285,6 +312,7 @@ vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guin
     if (!gs)
         return TRUE;
     remove = rich_rules_minus(gs->rules, NULL);
+    keep_shared(state, uuid, remove);
     fw = vfw_firewalld_new(ctx->bus, timeout_ms, &fw_error);
     if (fw && vfw_firewalld_edit_everywhere(fw, none, remove, &fw_error))
         return vfw_state_remove_guest(state, uuid, error);
