@@ -7,7 +7,9 @@
 #
 # Environment (set by bench/run): BENCH_BIN (floor-client, netprobe), BENCH_SRC (bench/),
 # BENCH_OUT, BENCH_T0 (run start, s), BENCH_TRIALS, BENCH_FWCMD_TRIALS, BENCH_FULL,
-# BENCH_BUDGET (s into the run: later scale points shrink to 1 trial, callgrind is skipped).
+# BENCH_BUDGET (s into the run: later scale points shrink to 1 trial, callgrind is skipped),
+# BENCH_SEQ_GUESTS / BENCH_SEQ_FORWARDS (part 6: guests started one after another, 100 x 10),
+# BENCH_SEQ_FLOOR=1 (part 6 for the floor too; on with BENCH_FULL=1).
 set -u
 
 declare -F sb_start_all >/dev/null || { echo "run me through bench/run" >&2; exit 2; }
@@ -15,7 +17,13 @@ declare -F sb_start_all >/dev/null || { echo "run me through bench/run" >&2; exi
 T=${BENCH_TRIALS:-5}
 TF=${BENCH_FWCMD_TRIALS:-3}
 FULL=${BENCH_FULL:-0}
-BUDGET=${BENCH_BUDGET:-600}
+BUDGET=${BENCH_BUDGET:-900}
+SEQ_N=${BENCH_SEQ_GUESTS:-100}
+SEQ_F=${BENCH_SEQ_FORWARDS:-10}
+if [ "$SEQ_N" -lt 1 ] || [ "$SEQ_N" -gt 150 ] || [ "$SEQ_F" -lt 1 ] || [ "$SEQ_F" -gt 60 ]; then
+    echo "BENCH_SEQ_GUESTS: 1-150, BENCH_SEQ_FORWARDS: 1-60" >&2
+    exit 2
+fi
 HOOK=/etc/libvirt/hooks/qemu.d/virt-firewalld
 FLOOR=$BENCH_BIN/floor-client
 NOLV=$BENCH_BIN/hook-nolibvirt # prototype of the proposed fix: the hook without libvirt
@@ -25,7 +33,11 @@ PROTO=0
 ldd "$HOOK_BIN" | grep -q libvirt && PROTO=1
 NETPROBE=$BENCH_BIN/netprobe
 FWCMD=$BENCH_SRC/fwcmd-hook.sh
-RULES=$SB/bench-rules # one file per guest: its rich rules, for floor-client and fwcmd-hook
+# one file per guest: the items our hook publishes for it (as its record stores them), for
+# floor-client and fwcmd-hook; and the same forwards as the hook published them before
+# forward-ports (66ca731^: rich rules in virtfw-forward and virtfw-host), for part 6
+ITEMS=$SB/bench-items
+OLD=$SB/bench-items-old
 RAW=$BENCH_OUT/raw.tsv
 META=$BENCH_OUT/meta.tsv
 BR=virbr50
@@ -33,7 +45,7 @@ NET=net50
 PFX=192.168.150
 DROPIN=/etc/virt-firewalld/forwards.d
 
-mkdir -p "$RULES" "$DROPIN"
+mkdir -p "$ITEMS" "$OLD" "$DROPIN"
 : >"$RAW"
 : >"$META"
 
@@ -57,46 +69,93 @@ domain_xml() { # NAME MAC: a libvirt-like live domain XML (what libvirtd passes 
     printf "<model type='virtio'/></interface></devices></domain>\n"
 }
 
-# run one hook the way libvirtd does (scrubbed environment, XML on stdin)
-#   invoke ours|nolv|floor|fwcmd NAME OP SUBOP
+# run one hook the way libvirtd does (scrubbed environment, XML on stdin); with BENCH_RSS
+# set, our hook runs under GNU time (its peak RSS into $SB/bench-rss.out; ~1 ms more)
+#   invoke ours|nolv|floor|old|fwcmd NAME OP SUBOP
 invoke() {
-    local m=$1 name=$2 op=$3 sub=$4 xml=$SB/bench-xml-$2
+    local m=$1 name=$2 op=$3 sub=$4 xml=$SB/bench-xml-$2 wrap=()
+    [ -n "${BENCH_RSS:-}" ] && wrap=(/usr/bin/time -f %M -o "$SB/bench-rss.out")
     case $m in
-    ours) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+    ours) "${wrap[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
         "$HOOK" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
     floor) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
-        "$FLOOR" ${FLOOR_OPT:-} "$RULES" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
+        "$FLOOR" "$ITEMS" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
+    old) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        "$FLOOR" "$OLD" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
     nolv) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
         "$NOLV" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
     fwcmd) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
-        bash "$FWCMD" "$RULES" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
+        bash "$FWCMD" "$ITEMS" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
     esac
 }
 guest_start() { invoke "$1" "$2" prepare begin && invoke "$1" "$2" start begin; }
 guest_stop() { invoke "$1" "$2" stopped end && invoke "$1" "$2" release end; }
 
-rich() { # HOSTPORT GUESTPORT ADDR: the exact text our hook publishes
-    printf 'rule family="ipv4" destination ipset="virtfw-local" forward-port port="%s" protocol="tcp" to-port="%s" to-addr="%s"\n' "$@"
+# The exact entries our hook publishes (helper/plan.c) for a forward without a host address
+# (HOSTPORT GUESTPORT ADDR): a forward-port of virtfw-pub and virtfw-pub-host, which the
+# record stores prefixed "pub "; and for each guest address (ADDR) the hairpin rich rule,
+# in virtfw-forward only
+pub_item() { printf 'pub port=%s:proto=tcp:toport=%s:toaddr=%s\n' "$@"; }
+hairpin_item() { printf 'rule family="ipv4" source address="%s" destination address="%s" masquerade\n' "$1" "$1"; }
+# the same forward as the last release published it (50e16d0, before issue 13): an unscoped
+# rich rule of virtfw-forward and virtfw-host, no hairpin rule
+old_item() {
+    printf 'rule family="ipv4" forward-port port="%s" protocol="tcp" to-port="%s" to-addr="%s"\n' "$@"
 }
 
 # bench_guest NAME MAC ADDR FIRSTPORT COUNT GUESTPORT|same DROPIN_FILE: declares the guest's
-# forwards to our hook (drop-in) and to the other two (rules file), writes its domain XML
+# forwards to our hook (drop-in) and to the others (item files), writes its domain XML
 bench_guest() {
     local name=$1 mac=$2 addr=$3 first=$4 n=$5 gport=$6 file=$7 p specs="" g
-    : >"$RULES/$name"
+    : >"$ITEMS/$name"
+    : >"$OLD/$name"
     for ((p = first; p < first + n; p++)); do
         g=$gport
         [ "$g" = same ] && g=$p
         specs="$specs$p:$g/tcp; "
-        rich "$p" "$g" "$addr" >>"$RULES/$name"
+        pub_item "$p" "$g" "$addr" >>"$ITEMS/$name"
+        old_item "$p" "$g" "$addr" >>"$OLD/$name"
     done
+    hairpin_item "$addr" >>"$ITEMS/$name"
     printf '[%s]\nforward = %s\naddress = %s\n\n' "$name" "${specs%; }" "$addr" >>"$DROPIN/$file"
     chmod 644 "$DROPIN/$file"
     domain_xml "$name" "$mac" >"$SB/bench-xml-$name"
 }
 
-# forward-port rich rules in policy virtfw-forward (runtime)
-live_count() { firewall-cmd --policy=virtfw-forward --list-rich-rules | grep -c forward-port; }
+# forward-ports of policy virtfw-pub (runtime)
+live_count() { firewall-cmd --policy=virtfw-pub --list-forward-ports | grep -c '^port='; }
+# rich rules of a policy (runtime) that match: POLICY REGEX
+rich_count() { firewall-cmd --policy="$1" --list-rich-rules | grep -c -- "$2"; }
+
+POLICIES="virtfw-forward virtfw-host virtfw-pub virtfw-pub-host"
+# every entry (rich rules, forward-ports) of our four policies, runtime and permanent, one
+# a line: "POLICY rt|perm ENTRY", sorted
+places_dump() {
+    local p k opt
+    for p in $POLICIES; do
+        for k in rt perm; do
+            opt=
+            [ $k = perm ] && opt=--permanent
+            # shellcheck disable=SC2086
+            firewall-cmd $opt --info-policy="$p" | sed -n "s/^\t/$p $k /p"
+        done
+    done | sort
+}
+# places_want NAME: what places_dump shows when exactly NAME's items are published (where
+# our hook puts each item: helper/firewalld.c, vfw_item_in_place)
+places_want() {
+    local item entry k
+    while IFS= read -r item; do
+        entry=${item#pub }
+        for k in rt perm; do
+            case $item in
+            "pub "*) printf 'virtfw-pub %s %s\nvirtfw-pub-host %s %s\n' $k "$entry" $k "$entry" ;;
+            *" masquerade") printf 'virtfw-forward %s %s\n' $k "$entry" ;;
+            *) printf 'virtfw-forward %s %s\nvirtfw-host %s %s\n' $k "$entry" $k "$entry" ;;
+            esac
+        done
+    done <"$ITEMS/$1" | sort
+}
 
 # one timed start (prepare, start) and stop (stopped, release) of NAME with METHOD; each
 # hook run is timed on its own too
@@ -114,6 +173,8 @@ timed() { # VAR METHOD NAME OP SUBOP: time one hook run (us) into VAR
 trial() {
     local sec=$1 m=$2 name=$3 param=$4 a b
     timed a "$m" "$name" prepare begin
+    [ -n "${BENCH_RSS:-}" ] && [ "$m" = ours ] &&
+        rec "$sec" "$m" "$param" prepare_rss_kib "$(tail -n 1 "$SB/bench-rss.out")"
     timed b "$m" "$name" start begin
     rec "$sec" "$m" "$param" start_us $((a + b))
     rec "$sec" "$m" "$param" prepare_us "$a"
@@ -159,23 +220,27 @@ bench_guest lat10 52:54:00:cc:00:02 $PFX.40 10101 10 80 lat.conf
 bench_guest lat100 52:54:00:cc:00:03 $PFX.40 10201 100 80 lat.conf
 bench_guest probe1 52:54:00:cc:00:04 $PFX.40 30001 1 80 lat.conf
 
-# sanity: every method publishes exactly the same texts, in all 4 places, and they answer
+# sanity: every method publishes exactly the same entries in the same places (10
+# forward-ports in virtfw-pub and virtfw-pub-host, the hairpin rule in virtfw-forward,
+# runtime and permanent), they answer, and nothing is left after the stop
 METHODS="ours floor"
 [ $PROTO = 1 ] && METHODS="ours nolv floor"
-for m in $METHODS; do
-    invoke $m lat10 prepare begin
-    tap_is "$m publishes the same 10 rich rules in both policies, runtime and permanent" \
-        "$(firewall-cmd --policy=virtfw-host --list-rich-rules | sort) $(firewall-cmd --permanent --policy=virtfw-forward --list-rich-rules | sort)" \
-        "$(sort "$RULES/lat10") $(sort "$RULES/lat10")"
-    tap_is "$m: a published port answers from the LAN client" "$(sb_probe_lan tcp 10105)" hello-from-lat
-    invoke $m lat10 stopped end
-    tap_is "$m removes them" "$(live_count) $(firewall-cmd --permanent --policy=virtfw-host --list-rich-rules | grep -c .)" "0 0"
+for m in $METHODS fwcmd; do
+    g=lat10 port=10105
+    [ "$m" = fwcmd ] && g=lat1 port=10001 # 6 firewall-cmd runs instead of 42
+    invoke "$m" $g prepare begin
+    tap_is "$m publishes exactly the items of $g, in the places our hook uses" \
+        "$(places_dump)" "$(places_want $g)"
+    tap_is "$m: a published port answers from the LAN client" "$(sb_probe_lan tcp $port)" hello-from-lat
+    invoke "$m" $g stopped end
+    tap_is "$m removes them" "$(places_dump | wc -l)" 0
 done
 
 # ---------------------------------------------------------------- 1. hook latency
 # trials: T at 1 and 10 forwards; at 100 (~12 s per trial and method) 3 for ours and the
-# floor, 1 for the prototype; firewall-cmd (4 runs of ~0.7 s per forward): T at 1, one
-# trial at 10, 100 only with BENCH_FULL=1 (else extrapolated in the report)
+# floor, 1 for the prototype; firewall-cmd (4 runs of ~0.3 s per forward and 2 for the
+# hairpin rule): T at 1, one trial at 10, 100 only with BENCH_FULL=1 (else extrapolated in
+# the report)
 T100=$((T < 3 ? T : 3))
 meta trials_100 "$T100"
 say "1. hook latency: {1,10} forwards x $T trials, 100 x $T100; $METHODS"
@@ -190,12 +255,12 @@ for n in 1 10 100; do
         trial lat floor "lat$n" "$n"
     done
 done
-tap_is "nothing left after the latency trials" "$(live_count)" 0
+tap_is "nothing left after the latency trials" "$(places_dump | wc -l)" 0
 say "1. hook latency: the firewall-cmd script"
 for ((i = 1; i <= T; i++)); do trial lat fwcmd lat1 1; done
-[ "${BENCH_FWCMD10:-1}" = 1 ] && trial lat fwcmd lat10 10 # 40 firewall-cmd runs per start
+[ "${BENCH_FWCMD10:-1}" = 1 ] && trial lat fwcmd lat10 10 # 42 firewall-cmd runs per start
 [ "$FULL" = 1 ] && trial lat fwcmd lat100 100
-tap_is "nothing left after the firewall-cmd trials" "$(live_count)" 0
+tap_is "nothing left after the firewall-cmd trials" "$(places_dump | wc -l)" 0
 
 # ---------------------------------------------------------------- 5. lease follow
 # A real domain with no fixed address (its forward in metadata, no DHCP reservation) and a
@@ -247,7 +312,9 @@ tap_is "nothing left after the lease trials" "$(live_count)" 0
 # (at 5,000 it would only repeat ours: same firewalld calls), firewall-cmd TF / TF / 1 / 1;
 # all 1 once the run is past its budget.
 scale_point() {
-    local level=$1 i t=$T tn=$T tf=$TF
+    local level=$1 i t=$T tn=$T tf=$TF rss=
+    # our hook's peak RSS where the lists it reads are long (GNU time: ~1 ms on seconds)
+    [ "$level" -ge 1000 ] && rss=1
     case $level in
     1000) t=$((T < 3 ? T : 3)) tn=1 tf=1 ;;
     5000) t=$((T < 2 ? T : 2)) tn=0 tf=1 ;;
@@ -256,7 +323,7 @@ scale_point() {
     meta "scale_trials_$level" "$t/$tn/$t/$tf"
     say "4. scale: $level forwards present ($(live_count) live): $t/$tn/$t/$tf trials"
     for ((i = 1; i <= t; i++)); do
-        trial scale ours probe1 "$level"
+        BENCH_RSS=$rss trial scale ours probe1 "$level"
         [ $PROTO = 1 ] && [ $i -le $tn ] && trial scale nolv probe1 "$level"
         trial scale floor probe1 "$level"
     done
@@ -274,21 +341,39 @@ done
 
 # ---------------------------------------------------------------- seeding large rule sets
 # Publishing N forwards costs firewalld one runtime rule transaction per rule, and that
-# cost grows with the rules present (measured here: 100 forwards on an empty firewalld
-# take seconds, and more with every 100 already there): 5,000 that way take far longer
+# cost grows with the rules present (part 6 measures it): 5,000 that way take far longer
 # than this whole run may. So the rule sets for 2-4 are seeded the way a reload applies
-# them, in one pass: the exact rich rules our hook publishes go into firewalld's
-# permanent config (floor-client --permanent-only), `firewall-cmd --reload` makes them
-# live, and then our hook itself runs for every guest (prepare, as libvirtd runs it for
-# the real domains d01-d10) and records it, finding all four places already right.
-seed() { # TAG NAME...: the rules of these guests into the permanent config, then reload
+# them, in one pass: the exact entries our hook publishes go into firewalld's permanent
+# config (our policies' XML files in /etc/firewalld/policies, as firewalld writes them:
+# forward-port elements in virtfw-pub and virtfw-pub-host, the hairpin rules in
+# virtfw-forward), `firewall-cmd --reload` makes them live, and then our hook itself runs
+# for every guest (prepare, as libvirtd runs it for the real domains d01-d10) and records
+# it, finding every place already right.
+policies_write() { # NAME...: our policies' permanent config holds exactly these guests' items
+    local dir=/etc/firewalld/policies all="" ports hairpins p
+    [ $# -gt 0 ] && all=$(cd "$ITEMS" && cat -- "$@")
+    ports=$(sed -n 's|^pub port=\([^:]*\):proto=\([^:]*\):toport=\([^:]*\):toaddr=\(.*\)$|  <forward-port port="\1" protocol="\2" to-port="\3" to-addr="\4"/>|p' <<<"$all")
+    hairpins=$(sed -n 's|^rule family="\(ipv[46]\)" source address="\([^"]*\)" destination address="\([^"]*\)" masquerade$|  <rule family="\1"><source address="\2"/><destination address="\3"/><masquerade/></rule>|p' <<<"$all" | sort -u)
+    mkdir -p "$dir"
+    for p in $POLICIES; do
+        {
+            sed '/<\/policy>/d' "/usr/lib/firewalld/policies/$p.xml"
+            case $p in
+            virtfw-pub*) [ -n "$ports" ] && printf '%s\n' "$ports" ;;
+            virtfw-forward) [ -n "$hairpins" ] && printf '%s\n' "$hairpins" ;;
+            esac
+            echo '</policy>'
+        } >"$dir/$p.xml.bench" || return 1
+        chmod 644 "$dir/$p.xml.bench"
+        mv "$dir/$p.xml.bench" "$dir/$p.xml" || return 1
+    done
+}
+seed() { # TAG NAME...: the permanent config holds exactly these guests' items, then reload
     local tag=$1 t0
     shift
-    (cd "$RULES" && cat "$@") >"$RULES/seed-$tag"
-    domain_xml "seed-$tag" 52:54:00:cc:ff:ff >"$SB/bench-xml-seed-$tag"
     t0=$(now)
-    FLOOR_OPT=--permanent-only invoke floor "seed-$tag" prepare begin || return 1
-    rec seed permanent "$tag" update_us "$(us_since "$t0")"
+    policies_write "$@" || return 1
+    rec seed write "$tag" write_us "$(us_since "$t0")"
     t0=$(now)
     firewall-cmd -q --reload || return 1
     rec seed reload "$tag" cmd_us "$(us_since "$t0")"
@@ -321,6 +406,63 @@ create_domain() { # I
     sb_domain_create "$name" $NET "$(printf '52:54:00:aa:01:%02x' "$i")" || return 1
     rec create ours 100 virsh_create_us "$(us_since "$t0")"
 }
+
+# ---------------------------------------------------------------- 6. guests one after another
+# SEQ_N guests (s001..., SEQ_F forwards each, ports 50000-, addresses .101-) started one
+# after another on a firewalld without other forwards, as a host boots its guests: each
+# start (prepare + start) timed, and the whole series. Our hook, then the old design: the
+# same forwards as the hook published them before forward-ports (66ca731^), as rich rules
+# in virtfw-forward and virtfw-host plus the hairpin rule, made by floor-client with no
+# overhead of its own (so the old design's time is a lower bound of the old hook's); the
+# floor with today's items too with BENCH_SEQ_FLOOR=1 or BENCH_FULL=1. Between series
+# everything goes in one pass (policies_write, reload; our records of these guests removed).
+SEQ_METHODS="ours old"
+{ [ "$FULL" = 1 ] || [ "${BENCH_SEQ_FLOOR:-0}" = 1 ]; } && SEQ_METHODS="ours floor old"
+meta seq_guests "$SEQ_N"
+meta seq_forwards "$SEQ_F"
+seq_name() { printf 's%03d' "$1"; }
+seq_reset() { # nothing of the series left: permanent config, runtime, our records
+    local i u
+    policies_write || return 1
+    firewall-cmd -q --reload || return 1
+    for ((i = 1; i <= SEQ_N; i++)); do
+        u=$(uuid_of "$(seq_name "$i")")
+        rm -f "/run/virt-firewalld/guests/$u.state" "/var/lib/virt-firewalld/guests/$u.state"
+    done
+    sleep 2 # libvirtd puts its bridge back in its zone ~1 s after a reload
+}
+seq_run() { # METHOD
+    local m=$1 i a b sum=0 t0
+    say "6. $SEQ_N guests x $SEQ_F forwards started one after another: $m"
+    t0=$(now)
+    for ((i = 1; i <= SEQ_N; i++)); do
+        timed a "$m" "$(seq_name "$i")" prepare begin
+        timed b "$m" "$(seq_name "$i")" start begin
+        rec seq "$m" "$i" start_us $((a + b))
+        sum=$((sum + a + b))
+    done
+    rec seq "$m" "$SEQ_N" total_us "$(us_since "$t0")"
+    rec seq "$m" "$SEQ_N" sum_us "$sum"
+}
+loadmark seq
+for ((i = 1; i <= SEQ_N; i++)); do
+    bench_guest "$(seq_name "$i")" "$(printf '52:54:00:dd:00:%02x' "$i")" "$PFX.$((100 + i))" \
+        $((50000 + (i - 1) * SEQ_F)) "$SEQ_F" 80 seq.conf
+done
+for m in $SEQ_METHODS; do
+    seq_run "$m"
+    if [ "$m" = old ]; then
+        tap_is "old design: $((SEQ_N * SEQ_F)) forward rich rules in virtfw-host, no hairpin" \
+            "$(rich_count virtfw-host forward-port) $(rich_count virtfw-forward masquerade)" "$((SEQ_N * SEQ_F)) 0"
+    else
+        tap_is "$m: $((SEQ_N * SEQ_F)) forward-ports in virtfw-pub, $SEQ_N hairpins in virtfw-forward" \
+            "$(live_count) $(rich_count virtfw-forward masquerade)" "$((SEQ_N * SEQ_F)) $SEQ_N"
+    fi
+    seq_reset || tap_bail "resetting the policies"
+done
+rm -f "$DROPIN/seq.conf"
+tap_is "nothing left after the series" "$(places_dump | wc -l) $(ls /run/virt-firewalld/guests | wc -l)" "0 0"
+
 for i in $(seq 1 10); do fake_redirect_guest "$i" || tap_bail "fake guest f$i"; done
 
 say "seeding 100 forwards, then domain d01 (libvirtd runs our hook)"
@@ -372,7 +514,7 @@ scale_point 100
 
 say "seeding 900 more forwards, then domains d02..d10"
 for i in $(seq 2 10); do declare_domain "$i"; done
-seed 1000 d02 d03 d04 d05 d06 d07 d08 d09 d10 || tap_bail "seeding"
+seed 1000 d01 d02 d03 d04 d05 d06 d07 d08 d09 d10 || tap_bail "seeding"
 for i in $(seq 2 10); do
     create_domain "$i" || tap_bail "virsh create d$i: $(tail -n 3 "$SB/libvirtd.log")"
 done
@@ -409,7 +551,7 @@ for ((i = 1; i <= T; i++)); do
     cli_run startup "virt-firewalld version" 0 virt-firewalld version
     cli_run startup "hook (ours), operation 'started'" 0 env -i "$HOOK" d01 started begin -
     [ $PROTO = 1 ] && cli_run startup "hook without libvirt (prototype), 'started'" 0 env -i "$NOLV" d01 started begin -
-    cli_run startup "floor-client, 'started'" 0 env -i "$FLOOR" "$RULES" d01 started begin -
+    cli_run startup "floor-client, 'started'" 0 env -i "$FLOOR" "$ITEMS" d01 started begin -
 done </dev/null
 scale_point 1000
 
@@ -422,7 +564,7 @@ profile_calls() { # METHOD: one prepare of probe1 under dbus-monitor and GNU tim
     case $m in
     ours) cmd=("$HOOK" probe1) ;;
     nolv) cmd=("$NOLV" probe1) ;;
-    floor) cmd=("$FLOOR" "$RULES" probe1) ;;
+    floor) cmd=("$FLOOR" "$ITEMS" probe1) ;;
     esac
     dbus-monitor --system --profile >"$SB/bench-mon-$m.txt" 2>/dev/null &
     pid=$!
@@ -460,7 +602,7 @@ loadmark scale_5000
 for i in 1 2 3 4; do
     bench_guest "b$i" "$(printf '52:54:00:cc:02:%02x' "$i")" "$PFX.$((50 + i))" $((40000 + (i - 1) * 1000)) 1000 same bulk.conf
 done
-seed 5000 b1 b2 b3 b4 || tap_bail "seeding"
+seed 5000 d01 d02 d03 d04 d05 d06 d07 d08 d09 d10 b1 b2 b3 b4 || tap_bail "seeding"
 for i in 1 2 3 4; do
     t0=$(now)
     invoke ours "b$i" prepare begin || tap_bail "bulk guest b$i: $(tail -n 2 "$SB/bench-hook.err")"
@@ -468,6 +610,21 @@ for i in 1 2 3 4; do
 done
 tap_is "5000 forwards live, 14 guests recorded" "$(live_count) $(ls /run/virt-firewalld/guests | wc -l)" "5000 14"
 scale_point 5000
+# what holds our hook's heap at its peak, with the longest lists: massif's peak snapshot
+# (allocation trees down to 1%) of one prepare at 5,000 present
+if ! over_budget; then
+    say "profile: massif of our hook's prepare, 5000 forwards present"
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        valgrind --tool=massif --massif-out-file="$SB/bench-massif.out" \
+        "$HOOK" probe1 prepare begin - <"$SB/bench-xml-probe1" \
+        >/dev/null 2>"$SB/bench-valgrind.err"
+    ms_print --threshold=1 "$SB/bench-massif.out" 2>/dev/null | awk '
+        !hdr { print; if (/Detailed snapshots:/) { hdr = 1; if (match($0, /[0-9]+ \(peak\)/)) peak = substr($0, RSTART, RLENGTH - 7) }; next }
+        NF == 6 && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9,]+$/ { if (inpeak) exit; if ($1 == peak) { inpeak = 1; print "peak snapshot:"; print } ; next }
+        inpeak && /^-----/ { exit }
+        inpeak { print }' >"$BENCH_OUT/profile-massif-hook-5000.txt"
+    invoke ours probe1 stopped end
+fi
 tap_is "5000 forwards still live after the scale trials" "$(live_count)" 5000
 
 if [ "$FULL" = 1 ]; then

@@ -78,7 +78,8 @@ w(f"| GLib | {meta.get('glib', '?')} |")
 w(f"| load average (1/5/15 min) | {meta.get('load_start', '?')} at the start, "
   f"{meta.get('load_end', '?')} at the end; 1-min load when each part started: hook latency "
   f"{meta.get('load_hook_latency', '?')}, reloads at 1,000 {meta.get('load_reload_1000', '?')}, "
-  f"status/sync {meta.get('load_status_sync', '?')}, scale at 5,000 {meta.get('load_scale_5000', '?')} "
+  f"status/sync {meta.get('load_status_sync', '?')}, scale at 5,000 {meta.get('load_scale_5000', '?')}, "
+  f"guests one after another {meta.get('load_seq', '?')} "
   f"(other work shares this machine at times: compare ratios more than absolute times; see "
   f"the run history below) |")
 sc = [meta.get(f"scale_trials_{lv}", "?/?/?/?").split("/") for lv in (0, 100, 1000, 5000)]
@@ -88,8 +89,9 @@ w(f"| trials | hook latency: {meta.get('trials', '?')} at 1 and 10 forwards, "
   f"more rules present): ours and floor {' / '.join(x[0] for x in sc)}, "
   + (f"prototype {' / '.join(x[1] for x in sc)}, " if PROTO else "")
   + f"firewall-cmd {' / '.join(x[3] for x in sc)}. Reloads "
-  f"{meta.get('trials', '?')}, restarts {meta.get('trials_100', '?')} per size. Cells are "
-  f"**median (min-max, n)** |")
+  f"{meta.get('trials', '?')}, restarts {meta.get('trials_100', '?')} per size. Guests started "
+  f"one after another: {meta.get('seq_guests', '?')} x {meta.get('seq_forwards', '?')} forwards, "
+  f"one series per method. Cells are **median (min-max, n)** |")
 w(f"| code measured | commit {commit} (helper/) |")
 w(f"| errors during the trials | {meta.get('errors', '?')} |\n")
 
@@ -125,9 +127,33 @@ targets.append((
     ok,
     ", ".join(f"{n} forward{'s' if n > 1 else ''}: {fmt(r)}x{' (extrapolated)' if x else ''}"
               for n, r, x in sp)))
+# issue 13: guest start vs forwards present, relative to an empty firewalld
+LEVELS = (0, 100, 1000, 5000)
+scale_med = {(m, lv): med(vals("scale", m, lv, "start_us", 1000)) for m in METHODS for lv in LEVELS}
+scale_ratio = {(m, lv): ratio(scale_med[(m, lv)], scale_med[(m, 0)]) for m in METHODS for lv in LEVELS}
+for lv, limit in ((1000, 6), (5000, 20)):
+    r = scale_ratio[("ours", lv)]
+    targets.append((
+        f"guest start (1 forward) with {lv:,} forwards present <= {limit}x with none (issue 13)",
+        r is not None and r <= limit,
+        f"{fmt(r)}x: {fmt(scale_med[('ours', lv)], 0)} ms against {fmt(scale_med[('ours', 0)], 0)} ms "
+        f"(medians, ours); the floor {fmt(scale_ratio[('floor', lv)])}x, the firewall-cmd script "
+        f"{fmt(scale_ratio[('fwcmd', lv)])}x"))
+SEQ_N, SEQ_F = meta.get("seq_guests", "?"), meta.get("seq_forwards", "?")
+seq_total = {m: med(vals("seq", m, SEQ_N, "total_us", 1e6)) for m in ("ours", "floor", "old")}
+r = ratio(seq_total["ours"], seq_total["old"])
+targets.append((
+    f"{SEQ_N} guests x {SEQ_F} forwards started one after another in <= 1/4 of the old design's "
+    f"time (issue 13)",
+    r is not None and r <= 0.25,
+    f"ours {fmt(seq_total['ours'], 1)} s, the old design (the last release's unscoped rich rules in virtfw-forward and "
+    f"virtfw-host, made by the floor client: a lower bound of the old hook's time) "
+    f"{fmt(seq_total['old'], 1)} s in the same run: {fmt(r)} of it"
+    + (f" (1/{fmt(1 / r, 1)})" if r else "")
+    + (f"; the floor with today's entries {fmt(seq_total['floor'], 1)} s" if seq_total["floor"] else "")))
 live = vals("reload", "reload", 1000, "all_live_ms")
 targets.append((
-    "1,000 forwards live <= 1.5 s after a reload",
+    "1,000 forwards live <= 1.5 s after a reload (issue 13)",
     bool(live) and med(live) <= 1500,
     f"median {fmt(med(live), 0)} ms (max {fmt(max(live) if live else None, 0)} ms) from the "
     f"start of `firewall-cmd --reload`; the reload command itself "
@@ -135,18 +161,28 @@ targets.append((
     f"forwards {fmt(med(vals('reload', 'reload', 0, 'cmd_us', 1000)), 0)} ms"))
 st = vals("cli", "status", 1000, "wall_us", 1000)
 targets.append((
-    "`virt-firewalld status` over 1,000 forwards < 0.2 s",
+    "`virt-firewalld status` over 1,000 forwards < 0.2 s (issue 13)",
     bool(st) and med(st) < 200,
     f"median {fmt(med(st), 0)} ms (min {fmt(min(st) if st else None, 0)} ms); CPU "
     f"{fmt(med(vals('cli', 'status', 1000, 'cpu_ms')), 0)} ms"))
 rss = {v: med(vals("cli", v, 1000, "rss_kib", 1024)) for v in ("status", "sync")}
 hook_rss = med(vals("startup", "hook (ours), operation 'started'", 0, "rss_kib", 1024))
+# the hook's peak RSS: the highest of every run measured (prepare at 1,000 and 5,000 present)
+hook_peaks = {lv: vals("scale", "ours", lv, "prepare_rss_kib", 1024) for lv in (1000, 5000)}
+hook_peaks["profile"] = vals("profile", "ours prepare", 1000, "rss_kib", 1024)
+hook_peak = max((max(v) for v in hook_peaks.values() if v), default=None)
 targets.append((
-    "peak RSS < 8 MiB",
-    all(r is not None and r < 8 for r in list(rss.values()) + [hook_rss]),
-    f"status {fmt(rss['status'], 1)} MiB, sync {fmt(rss['sync'], 1)} MiB, the hook "
-    f"{fmt(med(vals('profile', 'ours prepare', 1000, 'rss_kib', 1024)), 1)} MiB (prepare at "
-    f"1,000 forwards), {fmt(hook_rss, 1)} MiB doing nothing"))
+    "hook peak RSS < 8 MiB (issue 13)",
+    hook_peak is not None and hook_peak < 8,
+    f"highest {fmt(hook_peak, 1)} MiB; prepare of a 1-forward guest at 1,000 forwards present "
+    f"{fmt(max(hook_peaks[1000] + hook_peaks['profile'], default=None), 1)} MiB, at 5,000 "
+    f"{fmt(max(hook_peaks[5000], default=None), 1)} MiB (maxima of "
+    f"{len(hook_peaks[1000]) + len(hook_peaks['profile'])} and {len(hook_peaks[5000])} runs); "
+    f"{fmt(hook_rss, 1)} MiB doing nothing"))
+targets.append((
+    "`status` / `sync` peak RSS < 8 MiB",
+    all(r is not None and r < 8 for r in rss.values()),
+    f"status {fmt(rss['status'], 1)} MiB, sync {fmt(rss['sync'], 1)} MiB (1,000 forwards)"))
 
 lease = vals("lease", "watch", 1, "lease_ms")
 targets.append((
@@ -243,38 +279,64 @@ if cr:
       f"rules present and recorded them): {cell(cr)} ms.\n")
 
 # ------------------------------------------------------------------ 4. scale
-LEVELS = (0, 100, 1000, 5000)
 w("## 4. Scale: guest start (prepare + start, 1 forward) vs forwards already present (ms)\n")
-w("| forwards present | " + " | ".join(METHODS.values()) + " | ours / floor |")
-w("|---|" + "---|" * (len(METHODS) + 1))
+w("Each forward present is one forward-port in virtfw-pub and one in virtfw-pub-host "
+  "(runtime and permanent), plus one hairpin rule per guest address in virtfw-forward; the "
+  "guest started has its own forward-ports and hairpin rule to add. *x none* is the median "
+  "start at that level divided by the median start with none present (issue 13: <= 6x at "
+  "1,000, <= 20x at 5,000).\n")
+w("| forwards present | " + " | ".join(METHODS.values()) + " | ours / floor | ours x none | floor x none |")
+w("|---|" + "---|" * (len(METHODS) + 3))
 for lv in LEVELS:
     w(f"| {lv:,} | " + " | ".join(cell(vals("scale", m, lv, "start_us", 1000)) for m in METHODS)
-      + f" | {fmt(ratio(med(vals('scale', 'ours', lv, 'start_us')), med(vals('scale', 'floor', lv, 'start_us'))))}x |")
+      + f" | {fmt(ratio(scale_med[('ours', lv)], scale_med[('floor', lv)]))}x"
+      + f" | {fmt(scale_ratio[('ours', lv)])}x | {fmt(scale_ratio[('floor', lv)])}x |")
 w("\n![scale curve](scale.png)\n")
 dat = os.path.join(out, "scale.dat")
 with open(dat, "w") as f:
-    f.write("# index level " + " ".join(f"{m}_med {m}_min {m}_max" for m in METHODS) + "\n")
+    f.write("# index level " + " ".join(f"{m}_med {m}_min {m}_max" for m in METHODS) + " "
+            + " ".join(f"{m}_x_none" for m in METHODS) + "\n")
     for i, lv in enumerate(LEVELS):
         row = [str(i), str(lv)]
         for m in METHODS:
             v = vals("scale", m, lv, "start_us", 1000)
             row += [f"{med(v):.1f}", f"{min(v):.1f}", f"{max(v):.1f}"] if v else ["NaN"] * 3
+        for m in METHODS:
+            r = scale_ratio[(m, lv)]
+            row.append(f"{r:.3f}" if r is not None else "NaN")
         f.write(" ".join(row) + "\n")
-plot = f"""set terminal pngcairo size 900,560 font ',10'
+PTS = (7, 9, 5, 13)
+plot = f"""set terminal pngcairo size 1400,560 font ',10'
 set output '{os.path.join(out, 'scale.png')}'
-set title 'virt-firewalld: guest start (prepare+start, 1 forward) vs forwards already present'
+set multiplot layout 1,2 title 'virt-firewalld: guest start (prepare+start, 1 forward) vs forwards already present'
 set xlabel 'forwards already present'
-set ylabel 'latency, ms (median; bars: min-max)'
+set xtics ('0' 0, '100' 1, '1,000' 2, '5,000' 3)
+set xrange [-0.3:3.3]
 set logscale y
 set grid ytics mytics
 set key top left
-set xtics ('0' 0, '100' 1, '1,000' 2, '5,000' 3)
-set xrange [-0.3:3.3]
+set title 'latency'
+set ylabel 'latency, ms (median; bars: min-max)'
 """
 plot += "plot " + ", \\\n     ".join(
-    f"'{dat if i == 0 else ''}' using 1:{3 + 3 * i}:{4 + 3 * i}:{5 + 3 * i} with yerrorlines "
-    f"lw 2 pt {(7, 9, 5, 13)[i]} title '{METHODS[m]}'"
+    f"'{dat}' using 1:{3 + 3 * i}:{4 + 3 * i}:{5 + 3 * i} with yerrorlines "
+    f"lw 2 pt {PTS[i]} title '{METHODS[m]}'"
     for i, m in enumerate(METHODS)) + "\n"
+nr = 3 + 3 * len(METHODS)
+plot += f"""set title 'relative to none present (medians)'
+set ylabel 'start / start with none present'
+set yrange [0.5:*]
+$targets << EOD
+2 6
+3 20
+EOD
+"""
+plot += "plot " + ", \\\n     ".join(
+    [f"'{dat}' using 1:{nr + i} with linespoints lw 2 pt {PTS[i]} title '{METHODS[m]}'"
+     for i, m in enumerate(METHODS)]
+    + ["$targets using 1:2 with points pt 2 ps 3 lw 3 lc rgb 'red' title 'issue 13 target (at most)'",
+       "$targets using 1:2:(sprintf('%dx', $2)) with labels offset 3,0 notitle"]) + "\n"
+plot += "unset multiplot\n"
 try:
     subprocess.run(["gnuplot"], input=plot.encode(), check=True)
 except (OSError, subprocess.CalledProcessError) as e:
@@ -291,13 +353,43 @@ w("A real domain with no fixed address (forward `18080:80/tcp` in its metadata, 
 w("| | lease written -> port answers (ms) |\n|---|---|")
 w(f"| `virt-firewalld watch` | {cell(lease)} |\n")
 
+# ------------------------------------------------------------------ 6. one after another
+w(f"## 6. {SEQ_N} guests x {SEQ_F} forwards started one after another\n")
+w(f"Guests s001-s{SEQ_N.zfill(3)}, each with {SEQ_F} forwards without a host address "
+  "and their own address, started (prepare + start) one after another on a firewalld "
+  "holding none of our forwards at first, as a host starts its guests at boot; nothing is "
+  "stopped in between. *Old design*: the same forwards as the last release published them "
+  "(commit 50e16d0, before issue 13): one unscoped rich rule per forward "
+  "(`rule family=\"ipv4\" forward-port ...`) in virtfw-forward and in virtfw-host, no hairpin "
+  "rule, runtime and permanent: 4 read-modify-writes per guest start, made "
+  "by the floor client, which has no overhead of its own, so this is a lower bound of what "
+  "the old hook took. Ours: forward-ports in virtfw-pub and virtfw-pub-host and the hairpin "
+  "rule in virtfw-forward, 6 read-modify-writes, and the refresh of the host address sets. "
+  f"1-min load when this part started: {meta.get('load_seq', '?')}.\n")
+SEQ_LABEL = {"ours": METHODS["ours"], "floor": "floor (C, D-Bus only), today's entries",
+             "old": "old design: rich rules (floor client)"}
+mid = max(1, int(SEQ_N) // 2) if SEQ_N.isdigit() else 1
+w(f"| method | whole series (s) | first guest (ms) | guest {mid} (ms) | last guest (ms) | "
+  "median guest (ms) | / old design |\n|---|---|---|---|---|---|---|")
+for m in ("ours", "floor", "old"):
+    per = [(int(k[2]), v[0] / 1000) for k, v in raw.items()
+           if k[0] == "seq" and k[1] == m and k[3] == "start_us" and v]
+    if not per:
+        continue
+    per.sort()
+    by = dict(per)
+    w(f"| {SEQ_LABEL[m]} | {fmt(seq_total[m], 1)} | {fmt(by.get(1))} | {fmt(by.get(mid))} | "
+      f"{fmt(per[-1][1])} | {fmt(med([x for _, x in per]))} | {fmt(ratio(seq_total[m], seq_total['old']))} |")
+w("")
+
 # ------------------------------------------------------------------ profile
 w("## Profile: where the time goes\n")
 w("`perf stat -e instructions true` reports `<not supported>` on this VM, so the profile "
   "combines: D-Bus message timestamps (`dbus-monitor --profile` on the sandbox bus: each "
   "method call's latency = its reply's time minus its own), CPU time and peak RSS from "
-  "GNU time, and callgrind on the hook's prepare and on status (excerpts in "
-  "`profile-callgrind-*.txt`).\n")
+  "GNU time, callgrind on the hook's prepare and on status (excerpts in "
+  "`profile-callgrind-*.txt`), and massif's peak snapshot of the hook's prepare at 5,000 "
+  "forwards present (`profile-massif-hook-5000.txt`).\n")
 
 
 def dbus_calls(path):
@@ -398,7 +490,7 @@ for tag in ("ours-1000", "floor-1000"):
 
 def fwc(tag, member):
     v = fw_calls.get((tag, member))
-    return " and ".join(fmt(x, 0) for x in v) if v else "?"
+    return ", ".join(fmt(x, 0) for x in v) if v else "?"
 
 
 w("### Findings\n")
@@ -450,8 +542,9 @@ else:
    and 4 dominate.
 """)
 w(f"""2. **firewall-cmd at 1 forward:** the script's guest start took {fmt(start[('fwcmd', 1)], 0)} ms
-   (4 `firewall-cmd` runs of ~{fmt((start[('fwcmd', 1)] or 0) / 4, 0)} ms: Python start-up plus the same
-   read-modify-write in firewalld). The floor itself is
+   (6 `firewall-cmd` runs, 4 for the forward-port and 2 for the hairpin rule, of
+   ~{fmt((start[('fwcmd', 1)] or 0) / 6, 0)} ms: Python start-up plus the same read-modify-write in
+   firewalld). The floor itself is
    {fmt(ratio(start[('fwcmd', 1)], start[('floor', 1)]))}x faster than that, ours {fmt(sp[0][1])}x{f", ours without libvirt {fmt(ratio(start[('fwcmd', 1)], start[('nolv', 1)]))}x" if PROTO else ""}: {"ours stays above 10x even at 1 forward" if (sp[0][1] or 0) >= 10 else "even a client with no overhead at all cannot reach 10x at 1 forward here" if (ratio(start[('fwcmd', 1)], start[('floor', 1)]) or 0) < 10 else "at 1 forward the margin to 10x is thin even for the floor, and ours loses it to its own overhead (point 1)"}.
    From 10 forwards on, where the script pays 4 runs per forward, ours is {fmt(sp[1][1], 0)}x faster
    (100 forwards: {fmt(sp[2][1], 0)}x{', extrapolated' if sp[2][2] else ''}).
@@ -479,12 +572,18 @@ else:
    {fmt(hook_cg_total / 1e6 if hook_cg_total else None, 0)} M instructions (179.7 M before). What remains of
    `vfw_firewalld_policy_edit` ({f"{fmt(pe, 1)}%" if pe is not None else "below the excerpt's entries"}) is linear: building the
    1,000-entry lists it writes back (`g_variant_new_string`
-   {pcts(hook_cg, 'g_variant_new_string')}) and reading those it gets, 4 times; GDBus's worker
+   {pcts(hook_cg, 'g_variant_new_string')}) and reading those it gets, 6 times; GDBus's worker
    thread decodes each reply besides (`g_dbus_message_new_from_blob`
    {pcts(hook_cg, 'g_dbus_message_new_from_blob')}, outside that figure): the price of
    firewalld 1.3 having no per-item policy methods. `rich_rules_minus()` in apply.c still has a nested loop (plan x
    record), small unless one guest has thousands of forwards.
 """)
+sps = fw_calls.get(("ours-1000", "setPolicySettings"), [])
+hairpin_share = ""
+if len(sps) == 3:
+    hairpin_share = (f": the runtime write of virtfw-forward, whose only change is the hairpin "
+                     f"rule, took {fmt(sps[0], 0)} ms against {fmt(sps[1], 0)} and "
+                     f"{fmt(sps[2], 0)} ms for virtfw-pub and virtfw-pub-host")
 w(f"""4. **Every apply parses every guest's record (`check_conflicts()` -> `vfw_state_list_guests()`,
    helper/apply.c, state.c):** {pcts(hook_cg, 'vfw_state_list_guests')} of a prepare at
    1,000 forwards (10 records of 100 rules; 40.1% at commit 71e1643), growing with all
@@ -495,31 +594,33 @@ w(f"""4. **Every apply parses every guest's record (`check_conflicts()` -> `vfw_
    `spec`/`family` keys, or keep one index of host ports -> guest in the state directory,
    rewritten under the lock with the record.
 5. **firewalld itself dominates at scale, for every client.** Policies have no per-item D-Bus
-   methods in firewalld 1.3, so each change sends and re-checks the whole list: at 1,000
-   forwards present, one prepare's runtime `setPolicySettings` took {fwc('ours-1000', 'setPolicySettings')} ms
-   and the permanent `update` {fwc('ours-1000', 'update')} ms inside firewalld (`getPolicySettings`
-   {fwc('ours-1000', 'getPolicySettings')} ms); the floor's were {fwc('floor-1000', 'setPolicySettings')},
-   {fwc('floor-1000', 'update')} and {fwc('floor-1000', 'getPolicySettings')} ms (firewalld's
-   `set_config_with_settings_dict` runs `full_check_config` over the whole policy, then adds
-   each new rule in its own nft transaction). That is the scale curve: ours tracks the floor,
-   and both grow with the rules present. Seeding showed the same: 4,000 rules written in one
-   permanent `update` + reload took {fmt(med(vals('seed', 'permanent', 5000, 'update_us', 1000)), 0)} +
-   {fmt(med(vals('seed', 'reload', 5000, 'cmd_us', 1000)), 0)} ms. The only lever on our side is the
-   number of calls and rules: each forward is published twice (virtfw-forward and virtfw-host),
-   i.e. 4 read-modify-writes per guest; an option to skip `virtfw-host` (hosts that never reach
-   their own published ports) would halve both the hook's firewalld time and the rules a
-   reload must rebuild.
+   methods in firewalld 1.3, so each change sends and re-checks the whole list: a guest start
+   is 6 read-modify-writes (the hairpin rule in virtfw-forward, the forward-ports in
+   virtfw-pub and virtfw-pub-host; runtime and permanent). At 1,000 forwards present, one
+   prepare's runtime `setPolicySettings` took {fwc('ours-1000', 'setPolicySettings')} ms
+   and the permanent `update` {fwc('ours-1000', 'update')} ms inside firewalld, in that order of
+   policies (`getPolicySettings` {fwc('ours-1000', 'getPolicySettings')} ms); the floor's:
+   `setPolicySettings` {fwc('floor-1000', 'setPolicySettings')} ms, `update`
+   {fwc('floor-1000', 'update')} ms, `getPolicySettings` {fwc('floor-1000', 'getPolicySettings')} ms
+   (firewalld's `set_config_with_settings_dict`
+   runs `full_check_config` over the whole configuration, then adds each new entry in its own
+   nft transaction{hairpin_share}). That is the scale curve: ours tracks the floor, and both
+   grow with the rules present. A reload, which builds it all in one pass, took
+   {fmt(med(vals('seed', 'reload', 5000, 'cmd_us', 1000)), 0)} ms with the 5,000 forwards seeded. The
+   levers on our side are the number of calls and entries: an option to skip
+   `virtfw-pub-host` (hosts that never reach their own published ports) would save 2 of the 6
+   writes and half the forward-ports a reload must rebuild.
 6. **Reload:** `firewall-cmd --reload` alone took {fmt(med(vals('reload', 'reload', 0, 'cmd_us', 1000)), 0)} ms
    here with none of our rules and {fmt(med(vals('reload', 'reload', 1000, 'cmd_us', 1000)), 0)} ms with
-   1,000 forwards (2,000 rich rules); every forward answered
+   1,000 forwards (2,000 forward-ports and 10 hairpin rules); every forward answered
    {fmt((med(vals('reload', 'reload', 1000, 'all_live_ms')) or 0) - (med(vals('reload', 'reload', 1000, 'cmd_us', 1000)) or 0), 0)} ms
    (median) after the command returned; one probe sweep of all 1,000 ports while everything
    answered (before the reloads) took {fmt(med(vals('reload', 'probe', 1000, 'sweep_ms')), 0)} ms{"; so, as far as probing can tell, they are live when the reload returns" if (med(vals('reload', 'reload', 1000, 'all_live_ms')) or 0) - (med(vals('reload', 'reload', 1000, 'cmd_us', 1000)) or 0) <= 1.5 * (med(vals('reload', 'probe', 1000, 'sweep_ms')) or 0) + 100 else ""}. Our forwards live in the permanent config, so they come
    back within the reload itself and no code of ours runs; the time is firewalld's own rebuild
    of its whole ruleset: {fmt((med(vals('reload', 'reload', 1000, 'cmd_us', 1000)) or 0) - (med(vals('reload', 'reload', 0, 'cmd_us', 1000)) or 0), 0)} ms
    more than with none of our rules, ~{fmt(((med(vals('reload', 'reload', 1000, 'cmd_us', 1000)) or 0) - (med(vals('reload', 'reload', 0, 'cmd_us', 1000)) or 0)) / 1000)} ms per
-   forward, i.e. per pair of rich rules (one in each policy). Nothing in helper/ runs during a
-   reload; the lever is the number of rules: without the `virtfw-host` copy (point 5) the same
+   forward, i.e. per pair of forward-ports (one in each policy). Nothing in helper/ runs during
+   a reload; the lever is the number of entries: without the `virtfw-pub-host` copy (point 5) the same
    1,000 forwards would need about {fmt(((med(vals('reload', 'reload', 1000, 'all_live_ms')) or 0) - ((med(vals('reload', 'reload', 1000, 'cmd_us', 1000)) or 0) - (med(vals('reload', 'reload', 0, 'cmd_us', 1000)) or 0)) / 2) / 1000, 2)} s
    (an estimate from these numbers, not a measurement). The reference measurement on a quieter
    machine was 0.69 s for a reload with 1,000 forward-ports in one policy.
@@ -540,36 +641,96 @@ w(f"""4. **Every apply parses every guest's record (`check_conflicts()` -> `vfw_
    state, not an interface, and the target is RSS, not time.
 8. **sync** over 1,000 forwards (10 guests, all in place): {fmt(med(vals('cli', 'sync', 1000, 'wall_us', 1000)), 0)} ms
    (381 ms at commit 71e1643, when `vfw_cli_sync()` ran `vfw_apply_guest()` per running guest:
-   40 reads of 1,000-entry lists and every record parsed per guest). It now reads the 4 lists
-   once and leaves out guests whose record matches their plan with every rule live; only the
+   40 reads of 1,000-entry lists and every record parsed per guest). It now reads each place's
+   list once and leaves out guests whose record matches their plan with every rule live; only the
    others go through `vfw_apply_guest()`. `sync --offline` (the boot-time unit, and every
    firewalld start): {fmt(med(vals('cli', 'sync --offline', 1000, 'wall_us', 1000)), 0)} ms, all recorded guests in one
-   transaction (4 reads, no write when everything is in place).
+   transaction (one read per place, no write when everything is in place).
+""")
+
+
+
+def massif(name):
+    """(peak heap bytes, [(function, bytes)] of our vfw_* functions, {function: bytes} of
+    start_thread and g_dbus_message_new_from_blob), summed over the peak snapshot's
+    allocation tree, from bench/inner.sh's excerpt of ms_print"""
+    try:
+        text = open(os.path.join(out, name)).read()
+    except OSError:
+        return None, [], {}
+    m = re.search(r"^peak snapshot:\n\s*\d+\s+[\d,]+\s+([\d,]+)", text, re.M)
+    by = collections.Counter()
+    for mm in re.finditer(r"->\s*[\d.]+% \(([\d,]+)B\) 0x[0-9A-Fa-f]+: (\w+) ", text):
+        by[mm.group(2)] += int(mm.group(1).replace(",", ""))
+    ours = [(f, b) for f, b in by.most_common() if f.startswith("vfw_")][:8]
+    return ((int(m.group(1).replace(",", "")) if m else None), ours,
+            {f: by.get(f, 0) for f in ("start_thread", "g_dbus_message_new_from_blob")})
+
+
+ms_peak, ms_funcs, ms_other = massif("profile-massif-hook-5000.txt")
+p1k = max(hook_peaks[1000] + hook_peaks["profile"], default=None)
+p5k = max(hook_peaks[5000], default=None)
+per_fwd = (p5k - p1k) * 1024 / 4000 if p1k and p5k else None
+w(f"""9. **The hook's peak RSS grows with the forwards present:** {fmt(hook_rss, 1)} MiB doing nothing,
+   {fmt(p1k, 1)} MiB for a prepare at 1,000 forwards present, {fmt(p5k, 1)} MiB at 5,000
+   (~{fmt(per_fwd, 1)} KiB more per forward present), against the 8 MiB target. """
+  + (f"""massif's peak of that prepare at 5,000: {fmt(ms_peak / 2**20 if ms_peak else None, 1)} MiB of heap;
+   our functions in its allocation tree (inclusive, summed over the tree's branches, only
+   branches of at least 1%): """
+     + ", ".join(f"`{f}` {fmt(b / 2**20, 1)} MiB" for f, b in ms_funcs)
+     + f"""; on other threads {fmt(ms_other['start_thread'] / 2**20, 1)} MiB (GDBus's worker thread, decoding
+   firewalld's replies: `g_dbus_message_new_from_blob` {fmt(ms_other['g_dbus_message_new_from_blob'] / 2**20, 1)} MiB, all threads)
+   (`profile-massif-hook-5000.txt`). The lists firewalld sends and the hook writes back are
+   the bulk: firewalld 1.3 has no per-item policy methods (point 5).
+""" if ms_peak else """(no massif profile in this run: over the budget.)
+"""))
+if seq_total["ours"] and seq_total["old"]:
+    per = {m: sorted((int(k[2]), v[0] / 1000) for k, v in raw.items()
+                     if k[0] == "seq" and k[1] == m and k[3] == "start_us" and v) for m in ("ours", "old")}
+    g = {m: ratio(per[m][-1][1], per[m][0][1]) for m in per}
+    growth = ""
+    if all(x is not None and x > 1.5 for x in g.values()):
+        growth = (f": every start costs more than the one before, as each write re-checks every "
+                  f"entry already on the host ({fmt(g['ours'], 1)}x from first to last for ours, "
+                  f"{fmt(g['old'], 1)}x for the old design), so a series grows with the square "
+                  f"of the guests")
+    w(f"""10. **Guests started one after another** ({SEQ_N} x {SEQ_F} forwards, part 6): ours took
+   {fmt(seq_total['ours'], 1)} s, the old design {fmt(seq_total['old'], 1)} s
+   ({fmt(ratio(seq_total['ours'], seq_total['old']))} of it; target 1/4). A start cost ours
+   {fmt(per['ours'][0][1])} ms for the first guest and {fmt(per['ours'][-1][1])} ms for the last, the old
+   design {fmt(per['old'][0][1])} and {fmt(per['old'][-1][1])} ms{growth}. The old design was measured
+   with the floor client, i.e. without any of the old hook's own cost: against the old hook
+   the ratio would be lower still.
 """)
 
 # ------------------------------------------------------------------ history
 hist = os.path.join(out, "history.tsv")
+# (runs before issue 13's columns have fewer fields: shown as "-")
 HCOLS = ["date", "commit", "load_start", "load_end", "start_1_ratio", "stop_1_ratio",
          "fwcmd_1_ratio", "reload_1000_live_ms", "status_ms", "status_rss_mib", "hook_rss_mib",
-         "total_s"]
+         "total_s", "start_1000_x_none", "start_5000_x_none", "seq_vs_old", "hook_peak_rss_mib"]
 row = [meta.get("date", "?"), commit, meta.get("load_start", "?").split(" ")[0],
        meta.get("load_end", "?").split(" ")[0], fmt(r_start[0]), fmt(r_stop[0]), fmt(sp[0][1]),
        fmt(med(live), 0), fmt(med(st), 0), fmt(rss["status"], 1),
-       fmt(med(vals("profile", "ours prepare", 1000, "rss_kib", 1024)), 1), str(total)]
-lines = open(hist).read().splitlines() if os.path.exists(hist) else ["\t".join(HCOLS)]
-lines = [l for l in lines if not l.startswith(row[0] + "\t")] + ["\t".join(row)]
+       fmt(med(vals("profile", "ours prepare", 1000, "rss_kib", 1024)), 1), str(total),
+       fmt(scale_ratio[("ours", 1000)]), fmt(scale_ratio[("ours", 5000)]),
+       fmt(ratio(seq_total["ours"], seq_total["old"])), fmt(hook_peak, 1)]
+lines = open(hist).read().splitlines() if os.path.exists(hist) else []
+lines = ["\t".join(HCOLS)] + [l for l in lines[1:] if not l.startswith(row[0] + "\t")] + ["\t".join(row)]
 with open(hist, "w") as f:
     f.write("\n".join(lines) + "\n")
 w("## Run history (`history.tsv`, one line per run of bench/run)\n")
 w("| date | commit | load start / end | hook/floor start, 1 fwd | stop, 1 fwd | "
   "firewall-cmd/ours, 1 fwd | 1,000 live after reload (ms) | status (ms) | status RSS (MiB) | "
-  "hook RSS, prepare at 1,000 (MiB) | run (s) |")
-w("|---|---|---|---|---|---|---|---|---|---|---|")
+  "hook RSS, prepare at 1,000 (MiB) | start at 1,000 / 5,000 x none | guests one after "
+  "another, ours / old | hook peak RSS (MiB) | run (s) |")
+w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for l in lines[1:]:
     f = l.split("\t")
-    if len(f) == len(HCOLS):
+    if 12 <= len(f) <= len(HCOLS):
+        f += ["-"] * (len(HCOLS) - len(f))
         w(f"| {f[0]} | {f[1]} | {f[2]} / {f[3]} | {f[4]}x | {f[5]}x | {f[6]}x | {f[7]} | {f[8]} | "
-          f"{f[9]} | {f[10]} | {f[11]} |")
+          f"{f[9]} | {f[10]} | {f[12]} / {f[13]} | {f[14]} | {f[15]} | {f[11]} |")
 w("")
 
 w("## Method\n")
@@ -578,22 +739,38 @@ w("- One sandbox (`tests/sandbox/run bench/inner.sh`): private network and mount
   "(`build-bench/`, release) installed at its real paths. Nothing touches the machine's "
   "own network or configuration; everything is torn down afterwards.")
 w("- *floor*: `bench/floor-client.c`, a minimal C client making exactly the D-Bus calls our "
-  "hook must make (per policy: runtime getPolicySettings + setPolicySettings, permanent "
-  "getPolicyByName + getSettings + update); no configuration, state, lock or libvirt.")
-w("- *firewall-cmd script*: `bench/fwcmd-hook.sh`, one `firewall-cmd` per rule and place "
-  "(`--policy=P --add-rich-rule=R` and `--permanent ...`, both policies): 4 runs per forward.")
+  "hook must make to publish the same entries (per policy they go into: runtime "
+  "getPolicySettings + setPolicySettings, permanent getPolicyByName + getSettings + update; "
+  "the forward-ports in virtfw-pub and virtfw-pub-host, the hairpin rule in virtfw-forward: "
+  "6 read-modify-writes per guest start or stop); no configuration, state, lock, libvirt, "
+  "nor the refresh of the host address sets our hook makes before it adds (2 ipset reads "
+  "runtime and 2 permanent, no write while the host's addresses stay).")
+w("- *firewall-cmd script*: `bench/fwcmd-hook.sh`, one `firewall-cmd` per entry and place "
+  "(`--policy=P --add-forward-port=...` and `--permanent ...` in virtfw-pub and "
+  "virtfw-pub-host, `--add-rich-rule=...` for the hairpin rule in virtfw-forward): 4 runs "
+  "per forward and 2 per guest address.")
+w("- *old design* (part 6 only): the floor client publishing the same forwards as the last "
+  "release's hook did (commit 50e16d0, before issue 13): unscoped rich rules "
+  "`rule family=\"ipv4\" forward-port ...` in virtfw-forward and "
+  "virtfw-host, runtime and permanent (4 read-modify-writes per start). "
+  "With no hook overhead it is a lower bound of the old hook's time (the old hook measured "
+  "1.02-1.11x the floor at 1-100 forwards), so the comparison favours the old design.")
 PROTO and w("- *ours without libvirt*: `bench/hook-nolibvirt.c`, the installed hook's own code "
   "(`vfw_hook_qemu` from `libvfw-core.a`) in an executable that does not link libvirt: a "
   "prototype of the proposed fix below, measured side by side.")
-w("- All methods publish byte-identical rich rules (checked at the start of the run).")
-w("- Large rule sets (100, 1,000, 5,000) are seeded in one pass: the exact rules go into "
-  "firewalld's permanent config (`floor-client --permanent-only`) and a reload makes them "
-  "live; then our hook runs for every guest (via libvirtd for the domains d01-d10) and "
-  "records it, finding all four places right. Publishing them rule by rule through the "
+w("- Our hook, the floor and the firewall-cmd script publish identical entries in the same "
+  "places (checked at the start of the run, runtime and permanent, with `--info-policy`).")
+w("- Large rule sets (100, 1,000, 5,000) are seeded in one pass: the exact entries go into "
+  "firewalld's permanent config (our policies' XML files in `/etc/firewalld/policies` of the "
+  "sandbox: `<forward-port .../>` elements in virtfw-pub and virtfw-pub-host, the hairpin "
+  "`<rule>`s in virtfw-forward) and a reload makes them live; then our hook runs for every "
+  "guest (via libvirtd for the domains d01-d10) and records it, finding every place right. "
+  "Publishing them forward by forward through the "
   "runtime API costs firewalld one nft transaction per rule, more with every rule present: "
-  "a preliminary run on this machine that created d01-d05 with an empty firewalld took "
-  "11, 20, 23, 26 and 38 s per `virsh create` (100 forwards each), so 5,000 would take far "
-  "longer than this run's 15-minute budget; the end state is identical.")
+  "a preliminary run on this machine (rich rules then) that created d01-d05 with an empty "
+  "firewalld took 11, 20, 23, 26 and 38 s per `virsh create` (100 forwards each), and part 6 "
+  "measures it for today's entries, so 5,000 would take far longer than this run may; the "
+  "end state is identical.")
 w("- Raw numbers: `raw.tsv` (section, method, parameter, metric, value), machine facts "
   "`meta.tsv`, TAP of the run `tap.txt`, D-Bus traces `profile-dbus-*.txt`.")
 
