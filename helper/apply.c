@@ -33,12 +33,6 @@ rich_rules_minus(GPtrArray *rules, GPtrArray *except)
     return out;
 }
 
-/* A copy of @r with its rich rule text as recorded (that is the text to remove). */
-static VfwRule *
-rule_copy(const VfwRule *r)
-{
-    return vfw_rule_copy(r);
-}
 /* The message naming the other guest whose rules or lease forwards catch the host port of
  * @spec (@family; G_SOCKET_FAMILY_INVALID: any), or NULL. Lease forwards are IPv4. */
 static char *
@@ -144,7 +138,7 @@ keep_lease_rules(GPtrArray *to, const VfwGuestState *old, const VfwPlan *plan)
              * port of a shifted range included; a forward whose ports changed builds others) */
             if (strcmp(origin, r->origin) == 0 &&
                 (r->kind == VFW_RULE_HAIRPIN || lease_builds(lf, r))) {
-                g_ptr_array_add(to, rule_copy(r));
+                g_ptr_array_add(to, vfw_rule_copy(r));
                 break;
             }
         }
@@ -187,7 +181,7 @@ static void
 copy_rules(GPtrArray *to, GPtrArray *from)
 {
     for (guint i = 0; from && i < from->len; i++)
-        g_ptr_array_add(to, rule_copy(g_ptr_array_index(from, i)));
+        g_ptr_array_add(to, vfw_rule_copy(g_ptr_array_index(from, i)));
 }
 
 /**
@@ -232,7 +226,7 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
         for (guint i = 0; old && i < old->rules->len; i++) {
             const VfwRule *r = g_ptr_array_index(old->rules, i);
             if (g_ptr_array_find_with_equal_func(remove, r->rich_rule, g_str_equal, NULL))
-                g_ptr_array_add(intent->rules, rule_copy(r));
+                g_ptr_array_add(intent->rules, vfw_rule_copy(r));
         }
         intent->pending = TRUE;
         if (!vfw_state_save_guest(state, intent, error))

@@ -84,13 +84,9 @@ check_policies(VfwFirewalld *fw, Doctor *doc)
 static void
 check_host_sets(VfwFirewalld *fw, Doctor *doc)
 {
-    static const struct {
-        const char *ipset;
-        GSocketFamily family;
-    } sets[] = { { VFW_IPSET_LOCAL, G_SOCKET_FAMILY_IPV4 },
-                 { VFW_IPSET_LOCAL6, G_SOCKET_FAMILY_IPV6 } };
+    const VfwHostSet *sets = vfw_host_sets;
 
-    for (guint i = 0; i < G_N_ELEMENTS(sets); i++) {
+    for (guint i = 0; i < G_N_ELEMENTS(vfw_host_sets); i++) {
         g_auto(GStrv) want = vfw_host_addresses(sets[i].family, NULL);
         g_autofree char *joined = want ? g_strjoinv(" ", want) : g_strdup("?");
 
@@ -100,8 +96,6 @@ check_host_sets(VfwFirewalld *fw, Doctor *doc)
             g_autofree char *what =
                 g_strdup_printf("ipset '%s' (%s) holds the host's addresses", sets[i].ipset,
                                 permanent ? "permanent" : "runtime");
-            gboolean same;
-
             if (!vfw_firewalld_ipset_get_entries(fw, sets[i].ipset, permanent, &have,
                                                  &local_error)) {
                 verdict(doc, FALSE, what, local_error->message);
@@ -109,10 +103,7 @@ check_host_sets(VfwFirewalld *fw, Doctor *doc)
                     "       fix: install virt-firewalld's ipsets and 'firewall-cmd --reload'\n");
                 continue;
             }
-            same = want && g_strv_length(have) == g_strv_length(want);
-            for (guint k = 0; same && want[k]; k++)
-                same = g_strv_contains((const char *const *)have, want[k]);
-            if (same) {
+            if (want && vfw_host_set_holds((const char *const *)have, (const char *const *)want)) {
                 g_autofree char *detail = g_strdup_printf("%s", *joined ? joined : "(none)");
                 verdict(doc, TRUE, what, detail);
             } else {

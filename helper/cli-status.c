@@ -191,21 +191,19 @@ load_host_sets(const VfwContext *ctx, const VfwSurvey *sv, HostSet sets[2])
 {
     g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(ctx->bus, sv->config->dbus_timeout_ms, NULL);
 
-    for (guint i = 0; i < 2; i++) {
-        GSocketFamily family = i == 0 ? G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6;
-        g_auto(GStrv) want = vfw_host_addresses(family, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(vfw_host_sets); i++) {
+        g_auto(GStrv) want = vfw_host_addresses(vfw_host_sets[i].family, NULL);
         g_auto(GStrv) have = NULL;
 
-        sets[i].ipset = i == 0 ? VFW_IPSET_LOCAL : VFW_IPSET_LOCAL6;
+        sets[i].ipset = vfw_host_sets[i].ipset;
         sets[i].host = want ? g_strjoinv(" ", want) : g_strdup("");
         if (!fw || !vfw_firewalld_ipset_get_entries(fw, sets[i].ipset, FALSE, &have, NULL)) {
             sets[i].stale = TRUE;
             continue;
         }
         sets[i].entries = g_strjoinv(" ", have);
-        sets[i].stale = !want || g_strv_length(want) != g_strv_length(have);
-        for (guint k = 0; !sets[i].stale && want[k]; k++)
-            sets[i].stale = !g_strv_contains((const char *const *)have, want[k]);
+        sets[i].stale =
+            !want || !vfw_host_set_holds((const char *const *)have, (const char *const *)want);
     }
 }
 

@@ -19,6 +19,28 @@
 #include "state.h"
 #include "vfw-error.h"
 
+const VfwHostSet vfw_host_sets[2] = {
+    { VFW_IPSET_LOCAL, G_SOCKET_FAMILY_IPV4 },
+    { VFW_IPSET_LOCAL6, G_SOCKET_FAMILY_IPV6 },
+};
+
+/**
+ * vfw_host_set_holds:
+ * TRUE when @have (a set's entries) are exactly the addresses @want (no duplicates in
+ * either, as vfw_host_addresses() and firewalld give them).
+ */
+gboolean
+vfw_host_set_holds(const char *const *have, const char *const *want)
+{
+    if (g_strv_length((char **)have) != g_strv_length((char **)want))
+        return FALSE;
+    for (guint i = 0; want[i]; i++) {
+        if (!g_strv_contains(have, want[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /**
  * vfw_host_address_is_listed:
  * TRUE for an address a published port should answer on: not loopback (DNAT to a guest
@@ -92,15 +114,9 @@ vfw_host_addresses(GSocketFamily family, GError **error)
 gboolean
 vfw_host_sets_refresh(VfwFirewalld *fw, gboolean prune, gboolean *changed, GError **error)
 {
-    static const struct {
-        const char *ipset;
-        GSocketFamily family;
-    } sets[] = {
-        { VFW_IPSET_LOCAL, G_SOCKET_FAMILY_IPV4 },
-        { VFW_IPSET_LOCAL6, G_SOCKET_FAMILY_IPV6 },
-    };
+    const VfwHostSet *sets = vfw_host_sets;
 
-    for (guint i = 0; i < G_N_ELEMENTS(sets); i++) {
+    for (guint i = 0; i < G_N_ELEMENTS(vfw_host_sets); i++) {
         g_auto(GStrv) addrs = vfw_host_addresses(sets[i].family, error);
 
         if (!addrs)
