@@ -577,14 +577,19 @@ profile_calls() { # METHOD: one prepare of probe1 under dbus-monitor and GNU tim
     cp "$SB/bench-mon-$m.txt" "$BENCH_OUT/profile-dbus-$m-1000.txt"
     invoke "$m" probe1 stopped end
 }
+# hook_under_valgrind TOOL OUTFILE: one prepare of probe1 by our hook, run as libvirtd runs
+# it, under valgrind's TOOL
+hook_under_valgrind() {
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        valgrind --tool="$1" --"$1"-out-file="$2" \
+        "$HOOK" probe1 prepare begin - <"$SB/bench-xml-probe1" \
+        >/dev/null 2>"$SB/bench-valgrind.err"
+}
 say "profile: D-Bus calls, CPU and RSS of one prepare at 1000 forwards present"
 for m in $METHODS; do profile_calls $m; done
 if ! over_budget; then
     say "profile: callgrind of our hook's prepare and of status, 1000 forwards present"
-    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
-        valgrind --tool=callgrind --callgrind-out-file="$SB/bench-callgrind.out" \
-        "$HOOK" probe1 prepare begin - <"$SB/bench-xml-probe1" \
-        >/dev/null 2>"$SB/bench-valgrind.err"
+    hook_under_valgrind callgrind "$SB/bench-callgrind.out"
     callgrind_annotate --inclusive=yes "$SB/bench-callgrind.out" 2>/dev/null | head -60 \
         >"$BENCH_OUT/profile-callgrind-hook-1000.txt"
     invoke ours probe1 stopped end
@@ -614,10 +619,7 @@ scale_point 5000
 # (allocation trees down to 1%) of one prepare at 5,000 present
 if ! over_budget; then
     say "profile: massif of our hook's prepare, 5000 forwards present"
-    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
-        valgrind --tool=massif --massif-out-file="$SB/bench-massif.out" \
-        "$HOOK" probe1 prepare begin - <"$SB/bench-xml-probe1" \
-        >/dev/null 2>"$SB/bench-valgrind.err"
+    hook_under_valgrind massif "$SB/bench-massif.out"
     ms_print --threshold=1 "$SB/bench-massif.out" 2>/dev/null | awk '
         !hdr { print; if (/Detailed snapshots:/) { hdr = 1; if (match($0, /[0-9]+ \(peak\)/)) peak = substr($0, RSTART, RLENGTH - 7) }; next }
         NF == 6 && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9,]+$/ { if (inpeak) exit; if ($1 == peak) { inpeak = 1; print "peak snapshot:"; print } ; next }
