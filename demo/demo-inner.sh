@@ -24,11 +24,19 @@ show cat /etc/virt-firewalld/forwards.d/web01.conf
 say "libvirt starts web01 and runs our qemu hook"
 sb_domain_create web01 demo 52:54:00:12:34:56
 show virsh -q -c qemu:///system list
-show firewall-cmd --info-policy=virtfw-forward
-show firewall-cmd --permanent --policy=virtfw-forward --list-rich-rules
+show firewall-cmd --info-policy=virtfw-pub
+show firewall-cmd --permanent --policy=virtfw-pub --list-forward-ports
+echo "  (virtfw-pub's egress zone virtfw-local is bound to the set of this host's addresses:)"
+show firewall-cmd --info-ipset=virtfw-local
 
 say "a LAN client (198.51.100.2) connects to the host's 198.51.100.1:8080"
 echo "  answer: $(sb_probe_lan tcp 8080)"
+say "only connections to the host's addresses are caught, as with docker -p"
+sb_guest_serve lan tcp 8080 hello-from-the-LAN-server >/dev/null
+echo "  the host -> the LAN server 198.51.100.2:8080: $(sb_probe_host tcp 8080 198.51.100.2)"
+echo "  web01 -> the LAN server 198.51.100.2:8080:    $(sb_probe_from web01 tcp 198.51.100.2 8080)"
+sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
+echo "  web01 -> its own published port via 198.51.100.1:8080 (hairpin): $(sb_probe_from web01 tcp 198.51.100.1 8080)"
 say "what the operator sees"
 show virt-firewalld status
 say "firewall-cmd --reload drops runtime rules; ours are permanent too"
@@ -37,5 +45,5 @@ echo "  answer after reload: $(sb_probe_lan tcp 8080)"
 
 say "libvirt stops web01: exactly what was added is removed"
 sb_domain_destroy web01
-show firewall-cmd --policy=virtfw-forward --list-rich-rules
+show firewall-cmd --policy=virtfw-pub --list-forward-ports
 echo "  answer now: '$(sb_probe_lan tcp 8080 2>/dev/null)' (nothing: the port is closed)"
