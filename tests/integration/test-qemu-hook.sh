@@ -97,10 +97,10 @@ tap_ok "rule carries the source" has_rule \
 
 # reloads and restarts keep the ports with no action of ours
 firewall-cmd -q --reload
-tap_like "after firewall-cmd --reload the forward answers" "$(sb_probe_lan tcp 8080)" \
+tap_like "after firewall-cmd --reload the forward answers" "$(sb_eventually 5 sb_probe_lan tcp 8080)" \
     "^hello-from-web01$"
 sb_restart_firewalld
-tap_like "after a firewalld restart the forward answers" "$(sb_probe_lan tcp 8080)" \
+tap_like "after a firewalld restart the forward answers" "$(sb_eventually 5 sb_probe_lan tcp 8080)" \
     "^hello-from-web01$"
 tap_is "after the restart: still exactly 11 forwards (web01 10 + db01 1)" \
     "$(($(count_rules $FWD) + $(count_rules $PUB)))" 11

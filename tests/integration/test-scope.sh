@@ -210,10 +210,10 @@ tap_like "doctor: the sets hold the host's addresses (runtime and permanent)" \
 ]*$SB_HOST_IP6"
 firewall-cmd -q --reload
 tap_ok "after a reload the set holds the host's addresses" entry_in_both "$SB_HOST_IP"
-tap_like "after a reload LAN -> host:8080 reaches web01" "$(sb_probe_lan tcp 8080)" \
+tap_like "after a reload LAN -> host:8080 reaches web01" "$(sb_eventually 5 sb_probe_lan tcp 8080)" \
     "^hello-from-web01$"
 tap_like "after a reload the host -> remote:8080 still reaches the remote server" \
-    "$(sb_probe_host tcp 8080 "$SB_LAN_IP")" "^hello-from-lan-server$"
+    "$(sb_eventually 5 sb_probe_host tcp 8080 "$SB_LAN_IP")" "^hello-from-lan-server$"
 kill "$(cat "$SB/pids/watch")"
 
 # --- upgrade from records written in the older format ---------------------------------------

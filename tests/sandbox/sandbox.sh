@@ -424,6 +424,20 @@ _sb_probe() { # NS|"" PROTO DEST PORT
     return 1
 }
 
+# sb_eventually SECS PROBE...: repeats a probe (sb_probe_lan tcp 8080, ...) until it answers,
+# for at most SECS; prints the answer. For the moments after a firewalld reload or restart:
+# libvirtd re-creates its own rules when it sees the Reloaded signal, after firewall-cmd has
+# returned, and until it has, its reject rules catch the connection.
+sb_eventually() {
+    local end=$((SECONDS + $1)) out
+    shift
+    while [ $SECONDS -lt "$end" ]; do
+        out=$("$@" 2>/dev/null) && [ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
+        sleep 0.1
+    done
+    "$@" # the last try logs why it got no answer
+}
+
 sb_probe_lan() { _sb_probe "$SB_LAN_NS" "$1" "${3:-$SB_HOST_IP}" "$2"; }    # PROTO PORT [DEST]
 sb_probe_lan2() { _sb_probe "$SB_LAN2_NS" "$1" "${3:-$SB_HOST2_IP}" "$2"; } # PROTO PORT [DEST]
 sb_probe_host() { _sb_probe "" "$1" "${3:-$SB_HOST_IP}" "$2"; }             # PROTO PORT [DEST]
