@@ -19,11 +19,13 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "vfw-error.h"
 #include "virt.h"
-#include "xml.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
 typedef struct {
     const char *name;
@@ -62,11 +64,46 @@ orig_path(const VfwContext *ctx, const char *name)
                             NULL);
 }
 
+static void
+silent_error(void *ctx, const char *msg, ...)
+{
+}
+
+/* libvirt's own definition of network @name, to edit and hand back (libxml2 here, unlike
+ * the hook's parser in xml.c: this edits and writes the document, and libvirt's client
+ * library loads libxml2 anyway). Never loads anything, substitutes no entities. */
+static xmlDoc *
+parse_definition(const char *name, const char *xml, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+
+    xmlSetGenericErrorFunc(NULL, silent_error);
+    doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc || doc->intSubset || doc->extSubset || !xmlDocGetRootElement(doc)) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_XML,
+                    "network '%s': libvirt's definition is not XML this can edit", name);
+        return NULL;
+    }
+    return g_steal_pointer(&doc);
+}
+
+/* The first element child of @parent named @name, or NULL. */
+static xmlNode *
+child_named(xmlNode *parent, const char *name)
+{
+    for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && !n->ns && strcmp((const char *)n->name, name) == 0)
+            return n;
+    }
+    return NULL;
+}
+
 /* The nat definition rewritten as mode 'open'; NULL with an error if it is not nat. */
 static char *
 convert_xml(const char *name, const char *xml, GError **error)
 {
-    g_autoptr(xmlDoc) doc = vfw_xml_parse(xml, strlen(xml), "network XML", error);
+    g_autoptr(xmlDoc) doc = parse_definition(name, xml, error);
     xmlNode *root;
     xmlNode *forward;
     xmlNode *bridge;
@@ -77,8 +114,12 @@ convert_xml(const char *name, const char *xml, GError **error)
     if (!doc)
         return NULL;
     root = xmlDocGetRootElement(doc);
-    forward = vfw_xml_child(root, "forward");
-    mode = vfw_xml_prop(forward, "mode");
+    forward = child_named(root, "forward");
+    if (forward) {
+        xmlChar *value = xmlGetNoNsProp(forward, (const xmlChar *)"mode");
+        mode = g_strdup((const char *)value);
+        xmlFree(value);
+    }
     if (!forward || (mode && strcmp(mode, "nat") != 0)) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
                     "network '%s' is in %s mode, not nat: nothing to convert", name,
@@ -95,7 +136,7 @@ convert_xml(const char *name, const char *xml, GError **error)
         xmlRemoveProp(forward->properties);
     xmlSetProp(forward, (const xmlChar *)"mode", (const xmlChar *)"open");
     /* libvirt's zone for a nat bridge is not ours: the bridge goes to virtfw instead. */
-    bridge = vfw_xml_child(root, "bridge");
+    bridge = child_named(root, "bridge");
     if (bridge)
         xmlUnsetProp(bridge, (const xmlChar *)"zone");
     xmlDocDumpFormatMemory(doc, &out, &len, 1);

@@ -65,11 +65,11 @@ vfw_normalize_mac(const char *text)
 }
 
 static gboolean
-parse_interface(VfwDomain *domain, xmlNode *node, GError **error)
+parse_interface(VfwDomain *domain, VfwXmlNode *node, GError **error)
 {
     g_autofree char *type = vfw_xml_prop(node, "type");
     g_autofree char *mac_text = vfw_xml_prop(vfw_xml_child(node, "mac"), "address");
-    xmlNode *source = vfw_xml_child(node, "source");
+    VfwXmlNode *source = vfw_xml_child(node, "source");
     VfwInterface *iface;
 
     iface = g_new0(VfwInterface, 1);
@@ -93,29 +93,18 @@ parse_interface(VfwDomain *domain, xmlNode *node, GError **error)
 }
 
 static gboolean
-is_ours(xmlNode *node, const char *name)
+parse_metadata(VfwDomain *domain, VfwXmlNode *metadata, GError **error)
 {
-    return node->type == XML_ELEMENT_NODE && node->ns && node->ns->href &&
-           strcmp((const char *)node->ns->href, VFW_METADATA_NS) == 0 &&
-           strcmp((const char *)node->name, name) == 0;
-}
-
-static gboolean
-parse_metadata(VfwDomain *domain, xmlNode *metadata, GError **error)
-{
-    for (xmlNode *list = metadata ? metadata->children : NULL; list; list = list->next) {
-        if (!is_ours(list, "forwards"))
+    for (VfwXmlNode *list = metadata ? metadata->children : NULL; list; list = list->next) {
+        if (!vfw_xml_is(list, VFW_METADATA_NS, "forwards"))
             continue;
-        for (xmlNode *n = list->children; n; n = n->next) {
-            if (n->type != XML_ELEMENT_NODE)
-                continue;
+        for (VfwXmlNode *n = list->children; n; n = n->next) {
             /* `virsh metadata --set` puts only the top element in our namespace: its
              * children come back unprefixed. Accept both spellings. */
-            if (!is_ours(n, "forward") &&
-                (n->ns || strcmp((const char *)n->name, "forward") != 0)) {
+            if (!vfw_xml_is(n, VFW_METADATA_NS, "forward") && !vfw_xml_is(n, NULL, "forward")) {
                 g_set_error(error, VFW_ERROR, VFW_ERROR_XML,
                             "guest '%s': unexpected element '%s' in forwards metadata",
-                            domain->name, (const char *)n->name);
+                            domain->name, n->name);
                 return FALSE;
             }
             VfwMetaForward *fwd = g_new0(VfwMetaForward, 1);
@@ -140,18 +129,18 @@ parse_metadata(VfwDomain *domain, xmlNode *metadata, GError **error)
 VfwDomain *
 vfw_domain_parse(const char *xml, gsize len, GError **error)
 {
-    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(VfwXmlDoc) doc = NULL;
     g_autoptr(VfwDomain) domain = NULL;
-    xmlNode *root;
-    xmlNode *devices;
+    VfwXmlNode *root;
+    VfwXmlNode *devices;
 
     doc = vfw_xml_parse(xml, len, "domain XML", error);
     if (!doc)
         return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (root->ns || strcmp((const char *)root->name, "domain") != 0) {
+    root = vfw_xml_root(doc);
+    if (!vfw_xml_is(root, NULL, "domain")) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "domain XML: root element is '%s'",
-                    (const char *)root->name);
+                    root->name);
         return NULL;
     }
     domain = g_new0(VfwDomain, 1);
@@ -171,9 +160,8 @@ vfw_domain_parse(const char *xml, gsize len, GError **error)
         *p = g_ascii_tolower(*p);
 
     devices = vfw_xml_child(root, "devices");
-    for (xmlNode *n = devices ? devices->children : NULL; n; n = n->next) {
-        if (n->type == XML_ELEMENT_NODE && !n->ns &&
-            strcmp((const char *)n->name, "interface") == 0 && !parse_interface(domain, n, error))
+    for (VfwXmlNode *n = devices ? devices->children : NULL; n; n = n->next) {
+        if (vfw_xml_is(n, NULL, "interface") && !parse_interface(domain, n, error))
             return NULL;
     }
     if (!parse_metadata(domain, vfw_xml_child(root, "metadata"), error))

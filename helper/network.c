@@ -106,10 +106,10 @@ subnet_of(GInetAddress *addr, int prefix)
 }
 
 static gboolean
-parse_dhcp_hosts(VfwNetwork *network, VfwNetIp *ip, xmlNode *dhcp, GError **error)
+parse_dhcp_hosts(VfwNetwork *network, VfwNetIp *ip, VfwXmlNode *dhcp, GError **error)
 {
-    for (xmlNode *n = dhcp ? dhcp->children : NULL; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "host") != 0)
+    for (VfwXmlNode *n = dhcp ? dhcp->children : NULL; n; n = n->next) {
+        if (!vfw_xml_is(n, NULL, "host"))
             continue;
         g_autofree char *mac = vfw_xml_prop(n, "mac");
         g_autofree char *addr = vfw_xml_prop(n, "ip");
@@ -133,7 +133,7 @@ parse_dhcp_hosts(VfwNetwork *network, VfwNetIp *ip, xmlNode *dhcp, GError **erro
 }
 
 static gboolean
-parse_ip(VfwNetwork *network, xmlNode *node, GError **error)
+parse_ip(VfwNetwork *network, VfwXmlNode *node, GError **error)
 {
     g_autofree char *address = vfw_xml_prop(node, "address");
     g_autofree char *netmask = vfw_xml_prop(node, "netmask");
@@ -170,7 +170,7 @@ parse_ip(VfwNetwork *network, xmlNode *node, GError **error)
 }
 
 static VfwNetMode
-mode_from_xml(xmlNode *forward)
+mode_from_xml(VfwXmlNode *forward)
 {
     g_autofree char *mode = vfw_xml_prop(forward, "mode");
 
@@ -192,18 +192,17 @@ mode_from_xml(xmlNode *forward)
 VfwNetwork *
 vfw_network_parse(const char *xml, gsize len, GError **error)
 {
-    g_autoptr(xmlDoc) doc = vfw_xml_parse(xml, len, "network XML", error);
+    g_autoptr(VfwXmlDoc) doc = vfw_xml_parse(xml, len, "network XML", error);
     g_autoptr(VfwNetwork) network = NULL;
-    xmlNode *root;
-    xmlNode *bridge;
+    VfwXmlNode *root;
+    VfwXmlNode *bridge;
 
     if (!doc)
         return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (!root->ns && (strcmp((const char *)root->name, "hookData") == 0 ||
-                      strcmp((const char *)root->name, "networkstatus") == 0))
+    root = vfw_xml_root(doc);
+    if (vfw_xml_is(root, NULL, "hookData") || vfw_xml_is(root, NULL, "networkstatus"))
         root = vfw_xml_child(root, "network");
-    if (!root || root->ns || strcmp((const char *)root->name, "network") != 0) {
+    if (!vfw_xml_is(root, NULL, "network")) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "network XML: no <network> element");
         return NULL;
     }
@@ -218,9 +217,8 @@ vfw_network_parse(const char *xml, gsize len, GError **error)
     bridge = vfw_xml_child(root, "bridge");
     network->bridge = vfw_xml_prop(bridge, "name");
     network->zone = vfw_xml_prop(bridge, "zone");
-    for (xmlNode *n = root->children; n; n = n->next) {
-        if (n->type == XML_ELEMENT_NODE && !n->ns && strcmp((const char *)n->name, "ip") == 0 &&
-            !parse_ip(network, n, error))
+    for (VfwXmlNode *n = root->children; n; n = n->next) {
+        if (vfw_xml_is(n, NULL, "ip") && !parse_ip(network, n, error))
             return NULL;
     }
     return g_steal_pointer(&network);

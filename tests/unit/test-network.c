@@ -199,8 +199,13 @@ static const BadCase bad_cases[] = {
       "no <network> element" },
     { "namespaced", "<x:network xmlns:x='urn:x'><x:name>n1</x:name></x:network>",
       "no <network> element" },
-    /* libxml2 quotes the raw bytes of the tag name; ours stays valid UTF-8 (fuzz). */
-    { "raw-bytes-in-open-tag", "<networkstatu\xf3><name>n</name>", "Premature end of data" },
+    /* Raw bytes are refused before parsing; the message stays valid UTF-8 (fuzz). */
+    { "raw-bytes-in-open-tag", "<networkstatu\xf3><name>n</name>", "invalid UTF-8 at byte 13" },
+    { "duplicate-attribute",
+      "<network><name>n1</name><ip address='10.0.0.1' address='10.0.0.2'/></network>",
+      "attribute 'address' given twice" },
+    { "undeclared-prefix", "<network><name>n1</name><x:ip address='10.0.0.1'/></network>",
+      "namespace prefix 'x' of element 'x:ip' is not declared" },
     { "prefix-overflow",
       "<network><name>n1</name><ip address='10.0.0.1' prefix='4294967320'/>"
       "</network>",
