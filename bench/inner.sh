@@ -27,6 +27,7 @@ fi
 HOOK=/etc/libvirt/hooks/qemu.d/virt-firewalld
 FLOOR=$BENCH_BIN/floor-client
 NOLV=$BENCH_BIN/hook-nolibvirt # prototype of the proposed fix: the hook without libvirt
+LASTREL_HOOK=${BENCH_LASTREL_HOOK:-} # the last release's hook binary (bench/run builds it)
 # the prototype is measured only while the installed hook still links libvirt
 HOOK_BIN=$(readlink -f "$HOOK")
 PROTO=0
@@ -71,7 +72,7 @@ domain_xml() { # NAME MAC: a libvirt-like live domain XML (what libvirtd passes 
 
 # run one hook the way libvirtd does (scrubbed environment, XML on stdin); with BENCH_RSS
 # set, our hook runs under GNU time (its peak RSS into $SB/bench-rss.out; ~1 ms more)
-#   invoke ours|nolv|floor|old|fwcmd NAME OP SUBOP
+#   invoke ours|nolv|floor|old|lastrel|fwcmd NAME OP SUBOP
 invoke() {
     local m=$1 name=$2 op=$3 sub=$4 xml=$SB/bench-xml-$2 wrap=()
     [ -n "${BENCH_RSS:-}" ] && wrap=(/usr/bin/time -f %M -o "$SB/bench-rss.out")
@@ -82,6 +83,8 @@ invoke() {
         "$FLOOR" "$ITEMS" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
     old) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
         "$FLOOR" "$OLD" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
+    lastrel) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+        "$LASTREL_HOOK" qemu "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
     nolv) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
         "$NOLV" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
     fwcmd) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
@@ -410,14 +413,17 @@ create_domain() { # I
 # ---------------------------------------------------------------- 6. guests one after another
 # SEQ_N guests (s001..., SEQ_F forwards each, ports 50000-, addresses .101-) started one
 # after another on a firewalld without other forwards, as a host boots its guests: each
-# start (prepare + start) timed, and the whole series. Our hook, then the old design: the
-# same forwards as the hook published them before forward-ports (66ca731^), as rich rules
-# in virtfw-forward and virtfw-host plus the hairpin rule, made by floor-client with no
-# overhead of its own (so the old design's time is a lower bound of the old hook's); the
-# floor with today's items too with BENCH_SEQ_FLOOR=1 or BENCH_FULL=1. Between series
-# everything goes in one pass (policies_write, reload; our records of these guests removed).
-SEQ_METHODS="ours old"
-{ [ "$FULL" = 1 ] || [ "${BENCH_SEQ_FLOOR:-0}" = 1 ]; } && SEQ_METHODS="ours floor old"
+# start (prepare + start) timed, and the whole series. Our hook; the last release's hook
+# itself (50e16d0, built by bench/run: today's design as users run it); and the old
+# design's entries made by floor-client with no overhead of its own (a lower bound of the
+# old hook's time): unscoped rich rules in virtfw-forward and virtfw-host. The floor with
+# today's items too with BENCH_SEQ_FLOOR=1 or BENCH_FULL=1. Between series everything goes
+# in one pass (policies_write, reload; the records of these guests removed).
+SEQ_METHODS="ours"
+[ -n "$LASTREL_HOOK" ] && SEQ_METHODS="$SEQ_METHODS lastrel"
+{ [ "$FULL" = 1 ] || [ "${BENCH_SEQ_FLOOR:-0}" = 1 ]; } && SEQ_METHODS="$SEQ_METHODS floor"
+SEQ_METHODS="$SEQ_METHODS old"
+meta lastrel "${BENCH_LASTREL:-}"
 meta seq_guests "$SEQ_N"
 meta seq_forwards "$SEQ_F"
 seq_name() { printf 's%03d' "$1"; }
@@ -451,8 +457,8 @@ for ((i = 1; i <= SEQ_N; i++)); do
 done
 for m in $SEQ_METHODS; do
     seq_run "$m"
-    if [ "$m" = old ]; then
-        tap_is "old design: $((SEQ_N * SEQ_F)) forward rich rules in virtfw-host, no hairpin" \
+    if [ "$m" = old ] || [ "$m" = lastrel ]; then
+        tap_is "$m: $((SEQ_N * SEQ_F)) forward rich rules in virtfw-host, no hairpin" \
             "$(rich_count virtfw-host forward-port) $(rich_count virtfw-forward masquerade)" "$((SEQ_N * SEQ_F)) 0"
     else
         tap_is "$m: $((SEQ_N * SEQ_F)) forward-ports in virtfw-pub, $SEQ_N hairpins in virtfw-forward" \
