@@ -135,25 +135,47 @@ sb_start_firewalld() {
 sb_stop_firewalld() { _sb_stop firewalld 10; }
 sb_restart_firewalld() { sb_stop_firewalld && sb_start_firewalld; }
 
+# libvirt's daemons. SB_LIBVIRT_DAEMONS=modular runs virtnetworkd and virtqemud instead of
+# the monolithic libvirtd (modular is the default on Fedora and RHEL 9+; Debian 12 and 13
+# build only libvirtd): virtqemud runs the qemu hooks, virtnetworkd the network hooks,
+# each finding them when it starts. Either way their output goes to $SB/libvirtd.log.
+sb_libvirt_daemons() {
+    if [ "${SB_LIBVIRT_DAEMONS:-monolithic}" = modular ]; then
+        echo virtnetworkd virtqemud
+    else
+        echo libvirtd
+    fi
+}
+sb_libvirt_alive() {
+    local d
+    for d in $(sb_libvirt_daemons); do sb_alive "$d" || return 1; done
+}
+
 sb_start_libvirtd() {
-    sb_alive libvirtd && return 0
+    sb_libvirt_alive && return 0
     sb_alive dbus || sb_start_dbus || return 1
-    setsid libvirtd --pid-file "$SB/libvirtd.pid" </dev/null >>"$SB/libvirtd.log" 2>&1 &
-    echo $! >"$SB/pids/libvirtd"
-    local i
+    local d i
+    for d in $(sb_libvirt_daemons); do
+        sb_alive "$d" && continue
+        setsid "$d" --pid-file "$SB/$d.pid" </dev/null >>"$SB/libvirtd.log" 2>&1 &
+        echo $! >"$SB/pids/$d"
+    done
     for ((i = 0; i < 200; i++)); do
-        $VIRSH version >/dev/null 2>&1 && return 0
-        sb_alive libvirtd || break
+        $VIRSH version >/dev/null 2>&1 && $VIRSH net-list --all >/dev/null 2>&1 && return 0
+        sb_libvirt_alive || break
         sleep 0.1
     done
-    sb_log "libvirtd does not answer; its log:"
+    sb_log "libvirt ($(sb_libvirt_daemons)) does not answer; its log:"
     tail -n 25 "$SB/libvirtd.log" >&2
     return 1
 }
 
-# stops the daemon only: guests and networks (dnsmasq, bridges) keep running, as in a
+# stops the daemons only: guests and networks (dnsmasq, bridges) keep running, as in a
 # real libvirtd restart
-sb_stop_libvirtd() { _sb_stop libvirtd 20; }
+sb_stop_libvirtd() {
+    local d
+    for d in virtqemud virtnetworkd libvirtd; do _sb_stop "$d" 20; done
+}
 sb_restart_libvirtd() { sb_stop_libvirtd && sb_start_libvirtd; }
 
 sb_start_all() { sb_start_dbus && sb_start_firewalld && sb_start_libvirtd; }
@@ -337,13 +359,17 @@ EOF
 }
 
 # sb_dhcp_renew NAME [REQUEST_IP]: (re)start the guest's DHCP client, wait for an address
+# and the default route (the client's script adds the route after the address: a guest
+# that answers before it has the route loses its first SYN-ACK, and the client's connect
+# then takes a SYN retransmission, 1 s)
 sb_dhcp_renew() {
     local name=$1 ns=$SB_NS_PREFIX-$1 i
     setsid ip netns exec "$ns" busybox udhcpc -f -R -i eth0 -s "$SB/udhcpc-$name.sh" \
         ${2:+-r "$2"} </dev/null >>"$SB/udhcpc-$name.log" 2>&1 &
     echo $! >"$SB/pids/udhcpc-$name"
     for i in $(seq 100); do
-        ip -n "$ns" -4 -o addr show dev eth0 | grep -q inet && return 0
+        ip -n "$ns" -4 -o addr show dev eth0 | grep -q inet &&
+            ip -n "$ns" -4 route show default | grep -q via && return 0
         sleep 0.1
     done
     sb_log "guest $name: no DHCP lease"
@@ -533,7 +559,7 @@ sb_time() {
 # ---------------------------------------------------------------------------------
 sb_teardown() {
     local d n f
-    if sb_alive libvirtd; then
+    if sb_libvirt_alive; then
         for d in $(cat "$SB/state/domains") $($VIRSH list --name 2>/dev/null); do
             $VIRSH destroy "$d" >/dev/null 2>&1
         done
@@ -541,7 +567,7 @@ sb_teardown() {
             $VIRSH net-destroy "$n" >/dev/null 2>&1
         done
     fi
-    _sb_stop libvirtd 10
+    for d in virtqemud virtnetworkd libvirtd; do _sb_stop "$d" 10; done
     # hand libvirt's qemu capabilities cache to the outer part (it keeps them)
     if [ -n "$(ls /var/cache/libvirt/qemu/capabilities 2>/dev/null)" ]; then
         mkdir -p "$SB/caps-out" && cp -a /var/cache/libvirt/qemu/capabilities/. "$SB/caps-out/"
