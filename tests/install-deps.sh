@@ -3,8 +3,18 @@
 # starting any service in the root namespace (policy-rc.d answers 101 during the install).
 # Also creates the user 'libvirt-qemu', without which libvirtd's qemu driver refuses to
 # initialise (Debian's libvirt-daemon-system would create it; we do not install that
-# package: we only need its firewalld zone files, which the harness extracts).
+# package: on Debian 12 we only need its firewalld zone files, which the harness extracts).
+#
+# Works on Debian 12 and 13 (tests/stacks/trixie.sh runs it inside its trixie root): the
+# names that differ between releases come from what the archive offers, not from a list
+# written for one of them (STACK_PKGS below).
 set -eu
+
+export DEBIAN_FRONTEND=noninteractive
+updated=0
+apt_update() { [ $updated = 1 ] || { apt-get update -qq && updated=1; }; }
+# whether the archive (as the package lists know it) has a package of that name
+offered() { [ -n "$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Package: //p')" ]; }
 
 PKGS=(
     # build
@@ -14,13 +24,36 @@ PKGS=(
     dbus firewalld nftables iptables libvirt-daemon libvirt-daemon-driver-qemu
     libvirt-clients dnsmasq-base iproute2 socat qemu-system-x86 busybox procps
     util-linux kmod man-db groff-base bash-completion
-    # fuzz suite (libFuzzer ships in libclang-rt, only recommended by clang) and sanitize
-    clang libclang-rt-14-dev valgrind
+    # fuzz suite (clang; libFuzzer ships in libclang-rt-NN-dev, see below) and sanitize
+    clang valgrind
     # packaging suite: RPM spec parse/build, Debian package build, Ansible example
     rpm dpkg-dev debhelper ansible-core
     # benchmark (bench/run): GNU time for peak RSS, gnuplot for the scale curve, strace
     time gnuplot-nox strace
+    # the second test stack (tests/stacks/trixie.sh) builds its root with debootstrap
+    debootstrap
 )
+
+# Names that depend on the release:
+# - libFuzzer's runtime is libclang-rt-NN-dev for the clang NN that 'clang' depends on
+#   (14 on Debian 12, 19 on Debian 13), only recommended by clang;
+# - Debian 13 split libvirt's network driver (virtnetworkd, network.conf and the firewalld
+#   zone files) out of libvirt-daemon into libvirt-daemon-driver-network, and ships the
+#   modular daemons' sockets in libvirt-daemon-driver-* too.
+stack_pkgs() {
+    local clang_major
+    clang_major=$(apt-cache depends clang 2>/dev/null | sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+    [ -n "$clang_major" ] && echo "libclang-rt-$clang_major-dev"
+    for p in libvirt-daemon-driver-network; do
+        offered "$p" && echo "$p"
+    done
+    return 0
+}
+if ! offered clang && [ "$(id -u)" = 0 ]; then
+    apt_update # a fresh root (debootstrap) has no package lists yet
+fi
+mapfile -t STACK_PKGS < <(stack_pkgs)
+PKGS+=("${STACK_PKGS[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -43,8 +76,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         if [ $had_policy = 1 ]; then mv -f "$policy.vfw-saved" "$policy"; else rm -f "$policy"; fi
     }
     trap restore EXIT
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    apt_update
     apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 fi
 

@@ -31,14 +31,14 @@ procs=""
 for d in /proc/[0-9]*; do
     comm=$(cat "$d/comm" 2>/dev/null) || continue
     case $comm in
-    firewalld | libvirtd | dnsmasq | dbus-daemon | qemu-system-* | socat) ;;
+    firewalld | libvirtd | virtqemud | virtnetworkd | dnsmasq | dbus-daemon | qemu-system-* | socat) ;;
     *) continue ;;
     esac
     net=$(readlink "$d/ns/net" 2>/dev/null) || continue
     [ "$net" = "$host_net" ] && continue
     procs="$procs${procs:+$'\n'}pid ${d#/proc/} $comm in $net: $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null | cut -c1-120)"
 done
-check "no sandbox daemon (firewalld libvirtd dnsmasq dbus-daemon qemu socat) outside the host namespace" "$procs"
+check "no sandbox daemon (firewalld libvirtd virtqemud virtnetworkd dnsmasq dbus-daemon qemu socat) outside the host namespace" "$procs"
 
 check "no mount mentioning vfw-sandbox (PID 1's mount namespace)" \
     "$(grep vfw-sandbox /proc/1/mountinfo 2>/dev/null)"

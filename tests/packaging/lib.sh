@@ -53,7 +53,7 @@ pkg_isolate() {
 # pkg_host_view: what must not change on the host, read in the host's (outer) mount
 # namespace: its dpkg database and the package's paths
 pkg_host_view() {
-    nsenter --mount="/proc/$SB_OUTER_PID/ns/mnt" sh -c '
+    nsenter --mount="/proc/$SB_OUTER_PID/ns/mnt" --root="/proc/$SB_OUTER_PID/root" --wd=/ sh -c '
         sha256sum /var/lib/dpkg/status | cut -c1-64
         dpkg-query -W -f="\${db:Status-Status}\n" virt-firewalld 2>/dev/null || echo not-installed
         for p in /usr/bin/virt-firewalld /usr/libexec/virt-firewalld-hook \

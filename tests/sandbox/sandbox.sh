@@ -304,8 +304,10 @@ sb_fake_guest() {
     local ns=$SB_NS_PREFIX-$name hostif="vg-${1:0:12}"
     [ $# -ge 5 ] || { sb_log "usage: sb_fake_guest NAME BRIDGE MAC IPV4/24 GWV4 [IPV6/64 GWV6]"; return 2; }
     # created in the outer mount namespace, where /run/netns is shared: the sandbox's
-    # mount namespace (a slave) sees it, and the outer teardown finds it
-    nsenter --mount="/proc/$SB_OUTER_PID/ns/mnt" ip netns add "$ns" || return 1
+    # mount namespace (a slave) sees it, and the outer teardown finds it. --root: entering
+    # a mount namespace resets the root directory to the namespace's own, which is not the
+    # outer part's when it runs in a chroot (tests/stacks/trixie.sh)
+    nsenter --mount="/proc/$SB_OUTER_PID/ns/mnt" --root="/proc/$SB_OUTER_PID/root" --wd=/ ip netns add "$ns" || return 1
     _sb_record guests "$name"
     ip link add "$hostif" type veth peer name eth0 address "$mac" netns "$ns" || return 1
     ip link set "$hostif" master "$bridge" up || return 1
@@ -339,7 +341,7 @@ _sb_v6_src_on() { # ADDR BRIDGE: the host reaches ADDR from an address of BRIDGE
 sb_dhcp_guest() {
     local name=$1 ns=$SB_NS_PREFIX-$1 hostif="vg-${1:0:12}"
     [ $# -ge 3 ] || { sb_log "usage: sb_dhcp_guest NAME BRIDGE MAC [REQUEST_IP]"; return 2; }
-    nsenter --mount="/proc/$SB_OUTER_PID/ns/mnt" ip netns add "$ns" || return 1
+    nsenter --mount="/proc/$SB_OUTER_PID/ns/mnt" --root="/proc/$SB_OUTER_PID/root" --wd=/ ip netns add "$ns" || return 1
     _sb_record guests "$name"
     ip link add "$hostif" type veth peer name eth0 address "$3" netns "$ns" || return 1
     ip link set "$hostif" master "$2" up && ip -n "$ns" link set lo up &&
