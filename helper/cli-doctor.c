@@ -7,6 +7,10 @@
 #include "cli.h"
 
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "vfw-build-config.h"
 
 #include "firewalld.h"
 #include "hostaddr.h"
@@ -32,29 +36,40 @@ check_firewalld(const VfwContext *ctx, const VfwConfig *config, Doctor *doc)
 {
     g_autoptr(GError) local_error = NULL;
     g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, &local_error);
-    g_autofree char *version = fw ? vfw_firewalld_get_version(fw, &local_error) : NULL;
+    g_autoptr(VfwFirewalldCaps) caps = fw ? vfw_firewalld_probe(fw, &local_error) : NULL;
     g_autofree char *state = NULL;
-    g_autofree char *backend = NULL;
+    const char *bug;
 
     g_print("firewalld:\n");
-    if (!version) {
+    if (!caps) {
         verdict(doc, FALSE, "firewalld", local_error->message);
         g_print("       fix: systemctl start firewalld\n");
         return NULL;
     }
     state = vfw_firewalld_get_property(fw, FALSE, "state", NULL);
-    backend = vfw_firewalld_get_property(fw, TRUE, "FirewallBackend", NULL);
-    g_print("  version %s, state %s, backend %s\n", version, state ? state : "?",
-            backend ? backend : "?");
-    /* StrictForwardPorts arrived in firewalld 2.3; before, forward-ports to guests are
-     * never blocked by it. */
-    g_print("  StrictForwardPorts: %s\n",
-            g_str_has_prefix(version, "0.") || g_str_has_prefix(version, "1.") ||
-                    g_str_has_prefix(version, "2.0") || g_str_has_prefix(version, "2.1") ||
-                    g_str_has_prefix(version, "2.2")
-                ? "not supported by this firewalld (no effect)"
-                : "see firewalld.conf: 'yes' blocks forward-ports to guests");
+    g_print("  version %s, state %s, backend %s\n", caps->version, state ? state : "?",
+            caps->backend ? caps->backend : "?");
     verdict(doc, g_strcmp0(state, "RUNNING") == 0, "firewalld is running", state);
+    if (caps->strict_forward_ports == VFW_SETTING_ABSENT)
+        g_print("  info StrictForwardPorts: not in this firewalld (2.3 and later have it)\n");
+    else
+        g_print("  info StrictForwardPorts: %s%s\n",
+                vfw_setting_to_string(caps->strict_forward_ports),
+                caps->strict_forward_ports == VFW_SETTING_YES
+                    ? " (DNAT only through forward-ports firewalld knows: ours are such "
+                      "forward-ports and rich rules, so they pass)"
+                    : "");
+    if (caps->nftables_table_owner != VFW_SETTING_ABSENT)
+        g_print("  info NftablesTableOwner: %s%s\n",
+                vfw_setting_to_string(caps->nftables_table_owner),
+                caps->nftables_table_owner == VFW_SETTING_YES
+                    ? " (only firewalld changes its nftables table; virt-firewalld writes no "
+                      "nft rule)"
+                    : "");
+    if ((bug = vfw_firewalld_caps_any_dispatch_bug(caps))) {
+        verdict(doc, FALSE, "firewalld applies policies from 'ANY' to new interfaces", bug);
+        g_print("       fix: upgrade firewalld to 2.0.2 or later\n");
+    }
     return g_steal_pointer(&fw);
 }
 
@@ -201,6 +216,102 @@ check_forward_rules(Doctor *doc, const VfwDomain *d, const VfwPlan *plan, VfwFir
         g_strfreev(runtime[i]);
 }
 
+/* When process @pid started, in seconds since the epoch; 0 when unknown. */
+static gint64
+process_start_time(const char *pid)
+{
+    g_autofree char *path = g_build_filename("/proc", pid, "stat", NULL);
+    g_autofree char *stat = NULL;
+    g_autofree char *proc_stat = NULL;
+    g_auto(GStrv) fields = NULL;
+    const char *after_comm;
+    const char *btime;
+
+    if (!g_file_get_contents(path, &stat, NULL, NULL) || !(after_comm = strrchr(stat, ')')) ||
+        !g_file_get_contents("/proc/stat", &proc_stat, NULL, NULL) ||
+        !(btime = strstr(proc_stat, "\nbtime ")))
+        return 0;
+    /* after "(comm) ": field 3 (state) onwards; starttime is field 22, clock ticks since boot */
+    fields = g_strsplit(after_comm + 2, " ", 21);
+    if (g_strv_length(fields) < 21)
+        return 0;
+    return g_ascii_strtoll(btime + strlen("\nbtime "), NULL, 10) +
+           g_ascii_strtoll(fields[19], NULL, 10) / sysconf(_SC_CLK_TCK);
+}
+
+/* Whether process @pid shares our network namespace: libvirt daemons of this host, not of
+ * a container or test sandbox beside it. */
+static gboolean
+same_host(const char *pid)
+{
+    g_autofree char *path = g_build_filename("/proc", pid, "ns", "net", NULL);
+    g_autofree char *theirs = g_file_read_link(path, NULL);
+    g_autofree char *ours = g_file_read_link("/proc/self/ns/net", NULL);
+
+    return theirs && ours && strcmp(theirs, ours) == 0;
+}
+
+/* libvirt looks for hooks when its daemon starts (libvirtd; virtqemud and virtnetworkd on
+ * hosts with the modular daemons): a daemon started before our hook link appeared runs
+ * it only if another hook of that driver was already there. */
+static void
+check_hook_daemons(Doctor *doc)
+{
+    static const struct {
+        const char *daemon;
+        const char *hooks[2];
+    } daemons[] = {
+        { "libvirtd", { "qemu.d", "network.d" } },
+        { "virtqemud", { "qemu.d", NULL } },
+        { "virtnetworkd", { "network.d", NULL } },
+    };
+    g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+    const char *pid;
+    guint found = 0;
+
+    while (proc && (pid = g_dir_read_name(proc))) {
+        g_autofree char *comm_path = NULL;
+        g_autofree char *comm = NULL;
+        if (!g_ascii_isdigit(*pid))
+            continue;
+        comm_path = g_build_filename("/proc", pid, "comm", NULL);
+        if (!g_file_get_contents(comm_path, &comm, NULL, NULL))
+            continue;
+        g_strchomp(comm);
+        if (!same_host(pid))
+            continue;
+        for (guint d = 0; d < G_N_ELEMENTS(daemons); d++) {
+            gint64 started;
+            if (strcmp(comm, daemons[d].daemon) != 0)
+                continue;
+            found++;
+            started = process_start_time(pid);
+            for (guint h = 0; h < 2 && daemons[d].hooks[h]; h++) {
+                g_autofree char *link =
+                    g_build_filename(VFW_HOOKSDIR, daemons[d].hooks[h], "virt-firewalld", NULL);
+                g_autofree char *what =
+                    g_strdup_printf("%s (pid %s) runs our hook %s", comm, pid, link);
+                GStatBuf st;
+                if (g_lstat(link, &st) != 0) {
+                    verdict(doc, FALSE, what, "the hook is not installed");
+                    continue;
+                }
+                /* ctime: when the link was made (dpkg and rpm keep the package's mtime) */
+                if (started && st.st_ctime > started) {
+                    verdict(doc, FALSE, what,
+                            "it started before the hook was installed, and libvirt finds hooks "
+                            "only at its start");
+                    g_print("       fix: systemctl restart %s\n", comm);
+                } else {
+                    verdict(doc, TRUE, what, NULL);
+                }
+            }
+        }
+    }
+    if (!found)
+        g_print("  info no libvirtd, virtqemud or virtnetworkd runs here\n");
+}
+
 /**
  * vfw_cli_doctor:
  * `doctor`: prints the diagnosis; FALSE (exit 1) if any declared forward cannot work.
@@ -230,6 +341,7 @@ vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     virConnectGetLibVersion(conn, &libvirt_version);
     g_print("libvirt: %lu.%lu.%lu\n", libvirt_version / 1000000, libvirt_version / 1000 % 1000,
             libvirt_version % 1000);
+    check_hook_daemons(&doc);
     networks = vfw_virt_active_networks(conn, error);
     domains = networks ? vfw_virt_running_domains(conn, error) : NULL;
     if (!domains)

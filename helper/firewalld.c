@@ -187,6 +187,29 @@ vfw_firewalld_get_version(VfwFirewalld *fw, GError **error)
 }
 
 /**
+ * vfw_firewalld_probe:
+ * What this firewalld is (caps.c): its version and the settings of its config object.
+ * Fails only when the version cannot be read; settings it cannot read are absent.
+ */
+VfwFirewalldCaps *
+vfw_firewalld_probe(VfwFirewalld *fw, GError **error)
+{
+    g_autofree char *version = vfw_firewalld_get_version(fw, error);
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GVariant) props = NULL;
+
+    if (!version)
+        return NULL;
+    reply = g_dbus_connection_call_sync(
+        fw->bus, FW_NAME, FW_CONFIG_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+        g_variant_new("(s)", FW_NAME ".config"), G_VARIANT_TYPE("(a{sv})"),
+        G_DBUS_CALL_FLAGS_NO_AUTO_START, (gint)fw->timeout_ms, NULL, NULL);
+    if (reply)
+        props = g_variant_get_child_value(reply, 0);
+    return vfw_firewalld_caps_new(version, props);
+}
+
+/**
  * vfw_firewalld_active_policies:
  * The names of the policies firewalld currently applies (an inactive policy, e.g. one
  * whose ingress zone has no interface, does nothing).

@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "caps.h"
+
 /* Our shipped policies (policies/virtfw-*.xml). */
 #define VFW_POLICY_FORWARD "virtfw-forward" /* ANY -> ANY: inbound published ports */
 #define VFW_POLICY_HOST    "virtfw-host"    /* HOST -> ANY: the host reaching its own ports */
@@ -24,6 +26,7 @@ void vfw_firewalld_free(VfwFirewalld *fw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwFirewalld, vfw_firewalld_free)
 
 char *vfw_firewalld_get_version(VfwFirewalld *fw, GError **error);
+VfwFirewalldCaps *vfw_firewalld_probe(VfwFirewalld *fw, GError **error);
 char *vfw_firewalld_get_property(VfwFirewalld *fw, gboolean config, const char *name,
                                  GError **error);
 GStrv vfw_firewalld_active_policies(VfwFirewalld *fw, GError **error);
