@@ -114,6 +114,24 @@ tap_is "no rule duplicated after reconnect (permanent)" \
     "$(($(count_rules $FWD --permanent) + $(count_rules $PUB --permanent)))" 11
 tap_like "forward answers after reconnect" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
 
+# doctor: does the running libvirt daemon run our hooks? libvirt looks for hooks when it
+# starts, so a hook installed after that (a reinstall: the link made anew) is a finding
+QHOOK=/etc/libvirt/hooks/qemu.d/virt-firewalld
+DAEMON=$(sb_libvirt_daemons | awk '{print $NF}')
+tap_like "doctor: $DAEMON runs our qemu hook" "$(virt-firewalld doctor 2>&1)" \
+    "ok +$DAEMON \(pid [0-9]+\) runs our hook $QHOOK"
+sleep 1.1 # the daemon's start time has a resolution of 1 s
+ln -sfn "$(readlink "$QHOOK")" "$QHOOK"
+out=$(virt-firewalld doctor 2>&1)
+tap_is "doctor: a hook installed after $DAEMON started is a problem (exit 1)" "$?" 1
+tap_like "doctor says why, and the fix" "$out" \
+    "FAIL $DAEMON \(pid [0-9]+\) runs our hook $QHOOK: it started before the hook was installed[^
+]*
+ +fix: systemctl restart $DAEMON"
+sb_restart_libvirtd
+tap_like "doctor: after the restart $DAEMON runs it again" "$(virt-firewalld doctor 2>&1)" \
+    "ok +$DAEMON \(pid [0-9]+\) runs our hook $QHOOK"
+
 # two guests claiming one host port: the second does not start, the error names both
 cat >/etc/virt-firewalld/forwards.d/web02.conf <<'EOF'
 [web02]
