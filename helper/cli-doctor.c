@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -152,7 +153,8 @@ report_hairpin(void)
 }
 
 static void
-check_networks(VfwFirewalld *fw, const VfwConfig *config, GHashTable *networks, Doctor *doc)
+check_networks(const VfwContext *ctx, VfwFirewalld *fw, const VfwConfig *config,
+               GHashTable *networks, Doctor *doc)
 {
     GHashTableIter iter;
     gpointer value;
@@ -165,11 +167,18 @@ check_networks(VfwFirewalld *fw, const VfwConfig *config, GHashTable *networks, 
         const char *wanted = vfw_network_wanted_zone(config, net);
         g_autofree char *what = NULL;
 
+        g_autofree char *status_file = g_strdup_printf("%s.xml", net->name);
+        g_autofree char *status_path =
+            g_build_filename(ctx->libvirt_rundir, "network", status_file, NULL);
+        g_autoptr(VfwNetwork) status = vfw_network_load(status_path, NULL);
+
         if (net->bridge && fw)
             vfw_firewalld_zone_of_interface(fw, net->bridge, FALSE, &zone, NULL);
-        g_print("  %-16s mode %-8s bridge %-12s zone %s\n", net->name,
+        /* libvirt's own rules: 10.4+ records their backend in the network's status */
+        g_print("  %-16s mode %-8s bridge %-12s zone %-14s libvirt rules %s\n", net->name,
                 vfw_net_mode_to_string(net->mode), net->bridge ? net->bridge : "-",
-                zone && *zone ? zone : "-");
+                zone && *zone ? zone : "-",
+                status && status->firewall_backend ? status->firewall_backend : "-");
         if (!wanted || !fw)
             continue;
         what = g_strdup_printf("network '%s': bridge '%s' in zone '%s'", net->name, net->bridge,
@@ -216,27 +225,27 @@ check_forward_rules(Doctor *doc, const VfwDomain *d, const VfwPlan *plan, VfwFir
         g_strfreev(runtime[i]);
 }
 
-/* When process @pid started, in seconds since the epoch; 0 when unknown. */
-static gint64
+/* When process @pid started, in seconds since the epoch; 0 when unknown. /proc gives it in
+ * clock ticks since boot (10 ms); the boot's own time comes from the two clocks now, not
+ * from /proc/stat's btime, which is rounded to the second. */
+static double
 process_start_time(const char *pid)
 {
     g_autofree char *path = g_build_filename("/proc", pid, "stat", NULL);
     g_autofree char *stat = NULL;
-    g_autofree char *proc_stat = NULL;
     g_auto(GStrv) fields = NULL;
+    struct timespec real, boot;
     const char *after_comm;
-    const char *btime;
 
     if (!g_file_get_contents(path, &stat, NULL, NULL) || !(after_comm = strrchr(stat, ')')) ||
-        !g_file_get_contents("/proc/stat", &proc_stat, NULL, NULL) ||
-        !(btime = strstr(proc_stat, "\nbtime ")))
+        clock_gettime(CLOCK_REALTIME, &real) != 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
         return 0;
-    /* after "(comm) ": field 3 (state) onwards; starttime is field 22, clock ticks since boot */
+    /* after "(comm) ": field 3 (state) onwards; starttime is field 22 */
     fields = g_strsplit(after_comm + 2, " ", 21);
     if (g_strv_length(fields) < 21)
         return 0;
-    return g_ascii_strtoll(btime + strlen("\nbtime "), NULL, 10) +
-           g_ascii_strtoll(fields[19], NULL, 10) / sysconf(_SC_CLK_TCK);
+    return (double)(real.tv_sec - boot.tv_sec) + (real.tv_nsec - boot.tv_nsec) / 1e9 +
+           (double)g_ascii_strtoll(fields[19], NULL, 10) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* Whether process @pid shares our network namespace: libvirt daemons of this host, not of
@@ -281,7 +290,7 @@ check_hook_daemons(Doctor *doc)
         if (!same_host(pid))
             continue;
         for (guint d = 0; d < G_N_ELEMENTS(daemons); d++) {
-            gint64 started;
+            double started;
             if (strcmp(comm, daemons[d].daemon) != 0)
                 continue;
             found++;
@@ -297,7 +306,7 @@ check_hook_daemons(Doctor *doc)
                     continue;
                 }
                 /* ctime: when the link was made (dpkg and rpm keep the package's mtime) */
-                if (started && st.st_ctime > started) {
+                if (started > 0 && st.st_ctim.tv_sec + st.st_ctim.tv_nsec / 1e9 > started + 0.05) {
                     verdict(doc, FALSE, what,
                             "it started before the hook was installed, and libvirt finds hooks "
                             "only at its start");
@@ -346,7 +355,7 @@ vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     domains = networks ? vfw_virt_running_domains(conn, error) : NULL;
     if (!domains)
         return FALSE;
-    check_networks(fw, config, networks, &doc);
+    check_networks(ctx, fw, config, networks, &doc);
     g_print("forwards of running guests:\n");
     for (guint i = 0; i < domains->len; i++) {
         const VfwDomain *d = g_ptr_array_index(domains, i);

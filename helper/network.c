@@ -62,6 +62,7 @@ vfw_network_free(VfwNetwork *network)
     g_free(network->name);
     g_free(network->bridge);
     g_free(network->zone);
+    g_free(network->firewall_backend);
     g_ptr_array_unref(network->ips);
     g_free(network);
 }
@@ -194,12 +195,15 @@ vfw_network_parse(const char *xml, gsize len, GError **error)
 {
     g_autoptr(VfwXmlDoc) doc = vfw_xml_parse(xml, len, "network XML", error);
     g_autoptr(VfwNetwork) network = NULL;
+    g_autofree char *backend = NULL;
     VfwXmlNode *root;
     VfwXmlNode *bridge;
 
     if (!doc)
         return NULL;
     root = vfw_xml_root(doc);
+    if (vfw_xml_is(root, NULL, "networkstatus"))
+        backend = vfw_xml_prop(vfw_xml_child(root, "firewall"), "backend");
     if (vfw_xml_is(root, NULL, "hookData") || vfw_xml_is(root, NULL, "networkstatus"))
         root = vfw_xml_child(root, "network");
     if (!vfw_xml_is(root, NULL, "network")) {
@@ -208,6 +212,7 @@ vfw_network_parse(const char *xml, gsize len, GError **error)
     }
     network = g_new0(VfwNetwork, 1);
     network->ips = g_ptr_array_new_with_free_func(net_ip_free);
+    network->firewall_backend = g_steal_pointer(&backend);
     network->name = vfw_xml_text(vfw_xml_child(root, "name"));
     if (!network->name || !*network->name || !g_utf8_validate(network->name, -1, NULL)) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_XML, "network XML: no <name>");

@@ -29,6 +29,9 @@ typedef struct {
     char *bridge;   /* NULL for networks without a bridge of libvirt's */
     char *zone;     /* <bridge zone='...'/> */
     GPtrArray *ips; /* VfwNetIp */
+    /* the backend of libvirt's own rules for it (libvirt 10.4+: nftables, iptables), from
+     * <firewall backend=...> of a status file; NULL when not recorded */
+    char *firewall_backend;
 } VfwNetwork;
 
 void vfw_network_free(VfwNetwork *network);

@@ -26,8 +26,9 @@ PKGS=(
     util-linux kmod man-db groff-base bash-completion
     # fuzz suite (clang; libFuzzer ships in libclang-rt-NN-dev, see below) and sanitize
     clang valgrind
-    # packaging suite: RPM spec parse/build, Debian package build, Ansible example
-    rpm dpkg-dev debhelper ansible-core
+    # packaging suite: RPM spec parse/build, Debian package build (dpkg-buildpackage checks
+    # for build-essential, which a minimal Debian 13 root lacks), Ansible example
+    rpm dpkg-dev debhelper build-essential ansible-core
     # benchmark (bench/run): GNU time for peak RSS, gnuplot for the scale curve, strace
     time gnuplot-nox strace
     # the second test stack (tests/stacks/trixie.sh) builds its root with debootstrap

@@ -151,13 +151,39 @@ sb_libvirt_alive() {
     for d in $(sb_libvirt_daemons); do sb_alive "$d" || return 1; done
 }
 
+# libvirt's nftables backend adds 'tc filter ... action csum' (to fill in the checksums of
+# DHCP replies) to every network it starts, and a kernel without act_csum
+# (CONFIG_NET_ACT_CSUM, as on these machines) fails it: the network does not start. On such
+# a kernel libvirtd finds a tc that takes that one filter as done and runs the real tc for
+# everything else. Prints the directory to put first in libvirtd's PATH, or nothing.
+_sb_tc_csum_shim() {
+    local ok=0
+    ip link add vfwcsum0 type bridge 2>/dev/null || return 0
+    tc qdisc add dev vfwcsum0 root handle 1: htb 2>/dev/null &&
+        tc filter add dev vfwcsum0 prio 2 protocol ip parent 1: u32 match ip dport 68 ffff \
+            action csum ip and udp 2>/dev/null && ok=1
+    ip link del vfwcsum0 2>/dev/null
+    [ $ok = 1 ] && return 0
+    mkdir -p "$SB/tc-shim"
+    {
+        echo '#!/bin/sh'
+        echo '# sandbox: this kernel has no act_csum; libvirt'"'"'s checksum filter is taken as done'
+        echo 'case " $* " in *" action csum "*) exit 0 ;; esac'
+        echo "exec $(command -v tc) \"\$@\""
+    } >"$SB/tc-shim/tc"
+    chmod 755 "$SB/tc-shim/tc"
+    echo "$SB/tc-shim"
+}
+
 sb_start_libvirtd() {
     sb_libvirt_alive && return 0
     sb_alive dbus || sb_start_dbus || return 1
-    local d i
+    local d i shim
+    shim=$(_sb_tc_csum_shim)
+    [ -n "$shim" ] && echo "sandbox: no act_csum in this kernel: libvirtd's 'tc ... action csum' is a no-op" >>"$SB/libvirtd.log"
     for d in $(sb_libvirt_daemons); do
         sb_alive "$d" && continue
-        setsid "$d" --pid-file "$SB/$d.pid" </dev/null >>"$SB/libvirtd.log" 2>&1 &
+        PATH="${shim:+$shim:}$PATH" setsid "$d" --pid-file "$SB/$d.pid" </dev/null >>"$SB/libvirtd.log" 2>&1 &
         echo $! >"$SB/pids/$d"
     done
     for ((i = 0; i < 200; i++)); do
@@ -186,16 +212,19 @@ sb_start_all() { sb_start_dbus && sb_start_firewalld && sb_start_libvirtd; }
 _sb_record() { grep -qxF "$2" "$SB/state/$1" || echo "$2" >>"$SB/state/$1"; }
 _sb_unrecord() { grep -vxF "$2" "$SB/state/$1" >"$SB/state/$1.new" || true; mv "$SB/state/$1.new" "$SB/state/$1"; }
 
-# sb_net NAME MODE BRIDGE V4PREFIX [--ipv6 PREFIX] [--host MAC=IP]... [--zone ZONE]
-#   MODE nat|route|open; V4PREFIX e.g. 192.168.100 (gateway .1/24, DHCP .100-.200);
+# sb_net NAME MODE BRIDGE V4PREFIX [--ipv6 PREFIX] [--host MAC=IP]... [--zone ZONE] [--no-dhcp]
+#   MODE nat|route|open; V4PREFIX e.g. 192.168.100 (gateway .1/24, DHCP .100-.200 unless
+#   --no-dhcp: libvirt's nftables backend cannot start DHCP networks on a kernel without
+#   act_csum, as here);
 #   --ipv6 fd00:5 -> <ip family='ipv6' address='fd00:5::1' prefix='64'/>;
 #   --host IP may be a full address or the last octet.
 sb_net() {
-    local name=$1 mode=$2 bridge=$3 v4=$4 v6="" zone="" hosts="" mac ip
+    local name=$1 mode=$2 bridge=$3 v4=$4 v6="" zone="" hosts="" mac ip dhcp=1
     shift 4 || { sb_log "usage: sb_net NAME MODE BRIDGE V4PREFIX [options]"; return 2; }
     while [ $# -gt 0 ]; do
         case $1 in
         --ipv6) v6=$2; shift 2 ;;
+        --no-dhcp) dhcp=0; shift ;;
         --zone) zone=$2; shift 2 ;;
         --host)
             mac=${2%%=*} ip=${2#*=}
@@ -213,10 +242,12 @@ sb_net() {
         echo "  <forward mode='$mode'/>"
         echo "  <bridge name='$bridge' stp='off'${zone:+ zone='$zone'}/>"
         echo "  <ip address='$v4.1' netmask='255.255.255.0'>"
-        echo "    <dhcp>"
-        echo "      <range start='$v4.100' end='$v4.200'/>"
-        printf '%s' "$hosts"
-        echo "    </dhcp>"
+        if [ $dhcp = 1 ]; then
+            echo "    <dhcp>"
+            echo "      <range start='$v4.100' end='$v4.200'/>"
+            printf '%s' "$hosts"
+            echo "    </dhcp>"
+        fi
         echo "  </ip>"
         if [ -n "$v6" ]; then
             v6=${v6%/64}

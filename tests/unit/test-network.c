@@ -99,6 +99,23 @@ test_status_open(void)
     assert_host(ip_at(net, 0), 0, "52:54:00:00:07:02", "10.7.0.2");
 }
 
+/* libvirt 10.4+ records the backend of its own rules in the status file (11.3, measured:
+ * <firewall name='fwRemoval' backend='nftables'> after <network>); older ones do not. */
+static void
+test_status_firewall_backend(void)
+{
+    g_autoptr(VfwNetwork) net = load_fixture("network-status-nftables.xml");
+    g_autoptr(VfwNetwork) old = load_fixture("network-status-open.xml");
+    const char *plain = "<network><name>n1</name><forward mode='route'/></network>";
+    g_autoptr(VfwNetwork) def = vfw_network_parse(plain, strlen(plain), NULL);
+
+    g_assert_cmpstr(net->name, ==, "nftroute");
+    g_assert_cmpint(net->mode, ==, VFW_NET_MODE_ROUTE);
+    g_assert_cmpstr(net->firewall_backend, ==, "nftables");
+    g_assert_null(old->firewall_backend);
+    g_assert_null(def->firewall_backend);
+}
+
 typedef struct {
     const char *label;
     const char *forward;
@@ -361,6 +378,7 @@ main(int argc, char **argv)
     g_test_add_func("/network/plain-nat", test_plain_nat);
     g_test_add_func("/network/hook-routed", test_hook_routed);
     g_test_add_func("/network/status-open", test_status_open);
+    g_test_add_func("/network/status-firewall-backend", test_status_firewall_backend);
     for (guint i = 0; i < G_N_ELEMENTS(mode_cases); i++) {
         g_autofree char *path = g_strdup_printf("/network/mode/%s", mode_cases[i].label);
         g_test_add_data_func(path, &mode_cases[i], test_mode);
