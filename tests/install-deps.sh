@@ -27,8 +27,9 @@ PKGS=(
     # fuzz suite (clang; libFuzzer ships in libclang-rt-NN-dev, see below) and sanitize
     clang valgrind
     # packaging suite: RPM spec parse/build, Debian package build (dpkg-buildpackage checks
-    # for build-essential, which a minimal Debian 13 root lacks), Ansible example
-    rpm dpkg-dev debhelper build-essential ansible-core
+    # for build-essential, which a minimal Debian 13 root lacks), Ansible example (its apt
+    # module needs python3-apt, and the sandbox it runs in has no network to fetch it)
+    rpm dpkg-dev debhelper build-essential ansible-core python3-apt
     # benchmark (bench/run): GNU time for peak RSS, gnuplot for the scale curve, strace
     time gnuplot-nox strace
     # the second test stack (tests/stacks/trixie.sh) builds its root with debootstrap

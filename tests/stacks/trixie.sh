@@ -66,4 +66,13 @@ inner() {
 }
 export -f inner
 export ROOT SRC
-unshare --mount --fork -- bash -c 'inner "$@"' inner "$@"
+rc=0
+unshare --mount --fork -- bash -c 'inner "$@"' inner "$@" || rc=$?
+# the root's sandboxes keep their namespaces in the root's /run/netns: none may have
+# reached this machine's (nor a sandbox directory its /tmp)
+left=$(ip netns list 2>/dev/null | awk '/^vfw-/{print $1}'; ls -d /tmp/vfw-sandbox.* 2>/dev/null || true)
+if [ -n "$left" ]; then
+    say "left on this machine by the root's tests: $(echo $left)"
+    rc=1
+fi
+exit $rc
