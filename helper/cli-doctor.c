@@ -333,6 +333,10 @@ vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     g_autoptr(VfwFirewalld) fw = NULL;
     g_autoptr(GHashTable) networks = NULL;
     g_autoptr(GPtrArray) domains = NULL;
+    g_autoptr(GHashTable) unreadable =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTableIter iter;
+    gpointer message;
     unsigned long libvirt_version = 0;
     Doctor doc = { 0 };
 
@@ -352,7 +356,7 @@ vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
             libvirt_version % 1000);
     check_hook_daemons(&doc);
     networks = vfw_virt_active_networks(conn, error);
-    domains = networks ? vfw_virt_running_domains(conn, error) : NULL;
+    domains = networks ? vfw_virt_running_domains(conn, unreadable, error) : NULL;
     if (!domains)
         return FALSE;
     check_networks(ctx, fw, config, networks, &doc);
@@ -366,6 +370,9 @@ vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
         else
             check_forward_rules(&doc, d, plan, fw);
     }
+    g_hash_table_iter_init(&iter, unreadable);
+    while (g_hash_table_iter_next(&iter, NULL, &message))
+        verdict(&doc, FALSE, "guest", message);
     if (doc.problems) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_NOT_APPLICABLE,
                     "doctor: %u problems found (marked FAIL above)", doc.problems);

@@ -150,7 +150,7 @@ convert_xml(const char *name, const char *xml, GError **error)
 static void
 reattach_taps(virConnectPtr conn, const char *network, const char *bridge, GPtrArray *warnings)
 {
-    g_autoptr(GPtrArray) domains = vfw_virt_running_domains(conn, NULL);
+    g_autoptr(GPtrArray) domains = vfw_virt_running_domains(conn, NULL, NULL);
     unsigned int br_index = if_nametoindex(bridge);
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 

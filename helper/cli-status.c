@@ -21,7 +21,8 @@ typedef struct {
     const VfwRule *rule;
     gboolean runtime;
     gboolean permanent;
-    const char *state; /* "ok", "missing", "stale: guest not running" */
+    const char *state; /* "ok", "missing", "stale: guest not running",
+                        * "stale: no longer declared" */
 } StatusRow;
 
 static char *
@@ -74,7 +75,7 @@ guest_side(const VfwRule *rule)
 
 static void
 add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules,
-         const VfwLiveRules *live, gboolean running)
+         const VfwLiveRules *live, gboolean running, const char *stale)
 {
     for (guint r = 0; r < rules->len; r++) {
         const VfwRule *rule = g_ptr_array_index(rules, r);
@@ -86,29 +87,44 @@ add_rows(GArray *rows, const char *guest, const char *uuid, GPtrArray *rules,
         row.permanent = vfw_live_rules_has(live, rule->rich_rule, TRUE);
         if (!running)
             row.state = "stale: guest not running";
+        else if (stale)
+            row.state = stale;
         else
             row.state = row.runtime && row.permanent ? "ok" : "missing";
         g_array_append_val(rows, row);
     }
 }
 
-/* Rules a running guest publishes from DHCP leases (`watch` keeps them in its record). */
+/* What the record of a running guest holds beyond its plan: the forwards it publishes
+ * from DHCP leases (`watch` keeps them in the record), and forwards it no longer declares
+ * (the configuration changed since it started) that may still be open: stale, and for
+ * `sync` to remove. */
 static void
-add_lease_rows(GArray *rows, const VfwSurvey *sv, const VfwDomain *d, const VfwLiveRules *live)
+add_recorded_rows(GArray *rows, const VfwSurvey *sv, const VfwDomain *d, const VfwPlan *plan,
+                  const VfwLiveRules *live)
 {
+    g_autoptr(GHashTable) planned = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint r = 0; r < plan->rules->len; r++)
+        g_hash_table_add(planned, ((VfwRule *)g_ptr_array_index(plan->rules, r))->rich_rule);
     for (guint i = 0; i < sv->recorded->len; i++) {
         const VfwGuestState *gs = g_ptr_array_index(sv->recorded, i);
         g_autoptr(GPtrArray) from_lease = NULL;
+        g_autoptr(GPtrArray) undeclared = NULL;
 
         if (strcmp(gs->uuid, d->uuid) != 0)
             continue;
         from_lease = g_ptr_array_new();
+        undeclared = g_ptr_array_new();
         for (guint r = 0; r < gs->rules->len; r++) {
             VfwRule *rule = g_ptr_array_index(gs->rules, r);
             if (rule->origin && g_str_has_prefix(rule->origin, "lease "))
                 g_ptr_array_add(from_lease, rule);
+            else if (!g_hash_table_contains(planned, rule->rich_rule))
+                g_ptr_array_add(undeclared, rule);
         }
-        add_rows(rows, d->name, d->uuid, from_lease, live, TRUE);
+        add_rows(rows, d->name, d->uuid, from_lease, live, TRUE, NULL);
+        add_rows(rows, d->name, d->uuid, undeclared, live, TRUE, "stale: no longer declared");
     }
 }
 
@@ -256,6 +272,8 @@ vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     g_autoptr(GPtrArray) bridges = NULL;
     HostSet sets[2] = { { NULL } };
     g_auto(VfwLiveRules) live = { { NULL } };
+    GHashTableIter unreadable;
+    gpointer message;
     gboolean json = FALSE;
     guint bad = 0;
 
@@ -275,8 +293,8 @@ vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
         if (!wanted((char **)names->pdata, d->name))
             continue;
         if (plan) {
-            add_rows(rows, d->name, d->uuid, plan->rules, &live, TRUE);
-            add_lease_rows(rows, sv, d, &live);
+            add_rows(rows, d->name, d->uuid, plan->rules, &live, TRUE, NULL);
+            add_recorded_rows(rows, sv, d, plan, &live);
         } else
             g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(sv->plan_errors, i)));
         bad += plan ? 0 : 1;
@@ -284,7 +302,12 @@ vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     for (guint i = 0; i < sv->recorded->len; i++) {
         const VfwGuestState *gs = g_ptr_array_index(sv->recorded, i);
         if (!vfw_survey_is_running(sv, gs->uuid) && wanted((char **)names->pdata, gs->name))
-            add_rows(rows, gs->name, gs->uuid, gs->rules, &live, FALSE);
+            add_rows(rows, gs->name, gs->uuid, gs->rules, &live, FALSE, NULL);
+    }
+    g_hash_table_iter_init(&unreadable, sv->unreadable);
+    while (g_hash_table_iter_next(&unreadable, NULL, &message)) {
+        g_ptr_array_add(warnings, g_strdup(message));
+        bad++;
     }
     bridges = bridge_rows(ctx, sv);
     load_host_sets(ctx, sv, sets);

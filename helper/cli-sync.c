@@ -114,6 +114,19 @@ settled_guests(const VfwContext *ctx, const VfwSurvey *sv)
     return settled;
 }
 
+/* Running guests whose live XML did not parse: an error each, and nothing touched. */
+static guint
+report_unreadable(const VfwSurvey *sv, GPtrArray *warnings)
+{
+    GHashTableIter iter;
+    gpointer message;
+
+    g_hash_table_iter_init(&iter, sv->unreadable);
+    while (g_hash_table_iter_next(&iter, NULL, &message))
+        g_ptr_array_add(warnings, g_strdup(message));
+    return g_hash_table_size(sv->unreadable);
+}
+
 /**
  * vfw_cli_sync:
  * `sync [--dry-run|--offline]`: publishes what running guests declare (runtime and
@@ -176,6 +189,7 @@ vfw_cli_sync(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError
         }
     }
     progress(sv->domains->len, sv->domains->len);
+    failed += report_unreadable(sv, warnings);
     for (guint i = 0; i < sv->recorded->len; i++) {
         const VfwGuestState *gs = g_ptr_array_index(sv->recorded, i);
         g_autoptr(GError) local_error = NULL;

@@ -113,11 +113,15 @@ vfw_load_guest_networks(const VfwContext *ctx, const VfwDomain *domain, GPtrArra
     return networks;
 }
 
+/* The plan's own lookup (vfw_config_lookup_guest: UUIDs in either case); a group that is
+ * ambiguous counts, for the plan to report. */
 static gboolean
 has_any_forward(const VfwConfig *config, const VfwDomain *domain)
 {
-    return domain->meta_forwards->len > 0 || g_hash_table_contains(config->guests, domain->name) ||
-           g_hash_table_contains(config->guests, domain->uuid);
+    g_autoptr(GError) ambiguous = NULL;
+
+    return domain->meta_forwards->len > 0 ||
+           vfw_config_lookup_guest(config, domain->name, domain->uuid, &ambiguous) || ambiguous;
 }
 
 /* prepare/start/reconnect/attach: make firewalld match what the guest declares. */

@@ -27,16 +27,19 @@ vfw_survey_free(VfwSurvey *sv)
     g_clear_pointer(&sv->plans, g_ptr_array_unref);
     g_clear_pointer(&sv->plan_errors, g_ptr_array_unref);
     g_clear_pointer(&sv->recorded, g_ptr_array_unref);
+    g_clear_pointer(&sv->unreadable, g_hash_table_unref);
     g_free(sv);
 }
 
 /**
  * vfw_survey_is_running:
- * TRUE when guest @uuid runs, as libvirt said.
+ * TRUE when guest @uuid runs, as libvirt said (also when its live XML did not parse).
  */
 gboolean
 vfw_survey_is_running(const VfwSurvey *sv, const char *uuid)
 {
+    if (g_hash_table_contains(sv->unreadable, uuid))
+        return TRUE;
     for (guint i = 0; i < sv->domains->len; i++) {
         if (strcmp(((VfwDomain *)g_ptr_array_index(sv->domains, i))->uuid, uuid) == 0)
             return TRUE;
@@ -73,7 +76,8 @@ vfw_survey_new(const VfwContext *ctx, GError **error)
     if (!conn)
         return NULL;
     sv->config = vfw_config_load(ctx->confdir, error);
-    if (!sv->config || !(sv->domains = vfw_virt_running_domains(conn, error)) ||
+    sv->unreadable = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (!sv->config || !(sv->domains = vfw_virt_running_domains(conn, sv->unreadable, error)) ||
         !(sv->networks = vfw_virt_active_networks(conn, error)) ||
         !(sv->recorded = list_recorded(ctx, error)))
         return NULL;

@@ -14,6 +14,7 @@ typedef struct {
     GPtrArray *plans;       /* VfwPlan or NULL, parallel to domains */
     GPtrArray *plan_errors; /* char* or NULL, parallel to domains */
     GPtrArray *recorded;    /* VfwGuestState: state directory and ledger */
+    GHashTable *unreadable; /* UUID -> message: running guests whose live XML did not parse */
 } VfwSurvey;
 
 VfwSurvey *vfw_survey_new(const VfwContext *ctx, GError **error);

@@ -68,10 +68,12 @@ vfw_virt_domain_live(virDomainPtr dom, GError **error)
 
 /**
  * vfw_virt_running_domains:
- * Every running guest, parsed from its live XML.
+ * Every running guest, parsed from its live XML. A guest that still runs but whose live
+ * XML does not parse goes into @unreadable (UUID -> message; may be NULL), not away: it
+ * has not stopped, and what we published for it must stay.
  */
 GPtrArray *
-vfw_virt_running_domains(virConnectPtr conn, GError **error)
+vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **error)
 {
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)vfw_domain_free);
     virDomainPtr *doms = NULL;
@@ -84,9 +86,18 @@ vfw_virt_running_domains(virConnectPtr conn, GError **error)
     for (int i = 0; i < n; i++) {
         g_autoptr(GError) local_error = NULL;
         VfwDomain *domain = vfw_virt_domain_live(doms[i], &local_error);
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
         /* A guest gone between list and dumpxml is simply not running any more. */
         if (domain)
             g_ptr_array_add(out, domain);
+        else if (unreadable && virDomainIsActive(doms[i]) == 1 &&
+                 virDomainGetUUIDString(doms[i], uuid) == 0)
+            g_hash_table_replace(
+                unreadable, g_ascii_strdown(uuid, -1),
+                g_strdup_printf("guest '%s' runs, but its live XML cannot be read (%s): its "
+                                "forwards are left as they are",
+                                virDomainGetName(doms[i]), local_error->message));
         virDomainFree(doms[i]);
     }
     free(doms);

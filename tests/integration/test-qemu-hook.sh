@@ -168,6 +168,52 @@ $VIRSH destroy app01 >/dev/null
 $VIRSH undefine app01 >/dev/null
 tap_is "app01's port is closed after it stops" "$(sb_probe_lan tcp 8070)" ""
 
+# a drop-in group named by the guest's UUID in upper case (as dmidecode prints it): the
+# hook publishes it as it does a lower-case one (issue 15, defect 1: it did nothing)
+APP_UUID=6f1e0c2a-5b7d-4e3c-9a10-2c4b8d7e6f01
+printf '[%s]\nforward = 8071:80/tcp\n' "${APP_UUID^^}" >/etc/virt-firewalld/forwards.d/app01.conf
+chmod 644 /etc/virt-firewalld/forwards.d/app01.conf
+app01_by_uuid() { SB_DOMAIN_UUID=$APP_UUID sb_domain_create app01 routenet "$MAC4"; }
+tap_ok "app01 with its forward under its upper-case UUID starts" app01_by_uuid
+tap_like "the forward declared under the upper-case UUID answers (8071)" \
+    "$(sb_probe_lan tcp 8071)" "^hello-from-app01$"
+tap_ok "app01 stops" sb_domain_destroy app01
+rm -f /etc/virt-firewalld/forwards.d/app01.conf
+
+# a running guest whose live XML we cannot read (here: metadata with an element of ours
+# we do not know) has not stopped: sync and status say so and leave its forwards (issue
+# 15, defect 3: sync unpublished it as if it had stopped)
+R8090='rule family="ipv4" source address="198.51.100.0/24" forward-port port="8090" protocol="tcp" to-port="80" to-addr="192.168.110.11"'
+$VIRSH metadata db01 --live --uri urn:virt-firewalld:forwards:1 --key vf \
+    --set '<forwards><bogus/></forwards>' >/dev/null || tap_bail "setting db01's metadata"
+out=$(virt-firewalld sync 2>&1)
+tap_is "sync with a running guest it cannot read exits 1" "$?" 1
+tap_like "sync names the guest and says its forwards stay" "$out" \
+    "guest 'db01' runs, but its live XML cannot be read \(.*unexpected element 'bogus'.*\): its forwards are left as they are"
+tap_ok "db01's rule is still in firewalld (runtime)" has_rule "$R8090" $PUB
+tap_ok "db01's rule is still in firewalld (permanent)" has_rule "$R8090" $PUB --permanent
+tap_like "db01 still answers" "$(sb_probe_lan tcp 8090)" "^hello-from-db01$"
+out=$(virt-firewalld status 2>&1)
+tap_is "status exits 1 too" "$?" 1
+tap_like "status says why, and does not call db01 stopped" "$out" "guest 'db01' runs, but its live XML cannot be read"
+tap_ok "status does not call db01 stale" bash -c "! grep -q 'db01.*stale' <<<'$out'"
+$VIRSH metadata db01 --live --uri urn:virt-firewalld:forwards:1 --remove >/dev/null
+tap_ok "with the metadata fixed, sync is clean again" virt-firewalld sync
+
+# a forward taken out of the configuration while the guest runs stays open until sync:
+# status must say so (issue 15, defect 5: it said ok)
+cp /etc/virt-firewalld/forwards.d/web01.conf "$SB/web01.conf.saved"
+sed -i 's/ 8053:80\/udp;//' /etc/virt-firewalld/forwards.d/web01.conf
+out=$(virt-firewalld status 2>&1)
+tap_is "status with an undeclared forward still open exits 1" "$?" 1
+tap_like "status shows it as stale: no longer declared" "$out" \
+    "web01 +udp +\*:8053 +192.168.110.10:80 +yes +yes +stale: no longer declared"
+tap_like "it still answers before sync" "$(sb_probe_lan udp 8053)" "^hello-from-web01$"
+tap_ok "sync" virt-firewalld sync
+tap_is "after sync it no longer answers" "$(sb_probe_lan udp 8053)" ""
+tap_ok "status is clean again" virt-firewalld status
+cp "$SB/web01.conf.saved" /etc/virt-firewalld/forwards.d/web01.conf
+
 # stop: exactly what was added goes, runtime and permanent
 tap_ok "virsh destroy web01" sb_domain_destroy web01
 tap_is "web01's rules are gone from runtime" \

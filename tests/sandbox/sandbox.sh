@@ -276,13 +276,14 @@ sb_net_destroy() {
 }
 
 # sb_domain_create NAME NETWORK MAC [METADATA_XML_FRAGMENT]: diskless TCG guest
-sb_domain_create() {
+sb_domain_create() { # NAME NETWORK MAC [METADATA]; SB_DOMAIN_UUID=... gives it that UUID
     local name=$1 net=$2 mac=$3 meta=${4:-}
     local xml=$SB/dom-$name.xml
     cat >"$xml" <<EOF
 <domain type='qemu'>
   <name>$name</name>
-  <memory unit='MiB'>64</memory>
+${SB_DOMAIN_UUID:+  <uuid>$SB_DOMAIN_UUID</uuid>
+}  <memory unit='MiB'>64</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type></os>
 ${meta:+  <metadata>$meta</metadata>
