@@ -203,6 +203,7 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     g_autoptr(GPtrArray) add = NULL;
     g_autoptr(GPtrArray) remove = NULL;
     g_autoptr(GError) fw_error = NULL;
+    gboolean undone = TRUE;
 
     copy_rules(next->rules, plan->rules);
     copy_leases(next->leases, plan->leases);
@@ -236,7 +237,7 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     fw = vfw_firewalld_new(ctx->bus, config->dbus_timeout_ms, &fw_error);
     if (fw && add->len > 0 && !refresh_host_sets(fw, TRUE, domain->name, warnings, &fw_error))
         g_clear_pointer(&fw, vfw_firewalld_free);
-    if (fw && vfw_firewalld_edit_everywhere(fw, add, remove, &fw_error)) {
+    if (fw && vfw_firewalld_edit_everywhere(fw, add, remove, &undone, &fw_error)) {
         if (next->rules->len == 0 && next->leases->len == 0)
             return vfw_state_remove_guest(state, domain->uuid, error);
         return vfw_state_save_guest(state, next, error);
@@ -246,6 +247,15 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
                                                   "'virt-firewalld sync' will apply them",
                                                   domain->name, fw_error->message));
         return TRUE; /* the intent record (pending) stays */
+    }
+    if (fw && !undone) {
+        /* refused, and the undo did not complete: rules of this change may be in
+         * firewalld, and the intent record (pending) lists them all */
+        g_set_error(error, fw_error->domain, fw_error->code,
+                    "guest '%s': %s; its rules stay recorded: 'virt-firewalld sync' removes "
+                    "what is left",
+                    domain->name, fw_error->message);
+        return FALSE;
     }
     /* firewalld refused: it is back as it was; so is our record. */
     if (old)
@@ -308,7 +318,7 @@ vfw_remove_guest(const VfwContext *ctx, const char *uuid, const char *name, guin
     remove = rich_rules_minus(gs->rules, NULL);
     keep_shared(state, uuid, remove);
     fw = vfw_firewalld_new(ctx->bus, timeout_ms, &fw_error);
-    if (fw && vfw_firewalld_edit_everywhere(fw, none, remove, &fw_error))
+    if (fw && vfw_firewalld_edit_everywhere(fw, none, remove, NULL, &fw_error))
         return vfw_state_remove_guest(state, uuid, error);
     gs->stopped = TRUE;
     if (!vfw_state_save_guest(state, gs, error))
@@ -403,7 +413,7 @@ reassert_batch(VfwState *state, VfwFirewalld *fw, const Recorded *entries, guint
         if (entries[i].stale)
             g_ptr_array_extend(remove, entries[i].stale, NULL, NULL);
     }
-    if (!vfw_firewalld_edit_everywhere(fw, add, remove, error))
+    if (!vfw_firewalld_edit_everywhere(fw, add, remove, NULL, error))
         return FALSE;
     for (guint i = 0; i < n; i++) {
         VfwGuestState *gs = entries[i].gs;

@@ -700,20 +700,26 @@ items_in_place(GPtrArray *items, guint place)
  * in: our forward policies, runtime and permanent. A place with nothing to do is not read.
  * When firewalld refuses a change, undoes in the places already changed exactly what this
  * call changed there (a rule that was present before stays; one it removed comes back), so
- * that firewalld is left as it was. When firewalld does not answer
- * (VFW_ERROR_FIREWALLD_ABSENT) it stops at once: every undo call would wait one more
- * timeout on a frozen daemon, and the caller's record of what may be in firewalld lets
- * `virt-firewalld sync` finish the job. The caller holds the lock.
+ * that firewalld is left as it was; @undone (may be NULL) then says whether that worked:
+ * FALSE when firewalld refused an undo too, and the error names it, so that the caller
+ * keeps a record of every rule that may still be in firewalld. When firewalld does not
+ * answer (VFW_ERROR_FIREWALLD_ABSENT) it stops at once (@undone FALSE): every undo call
+ * would wait one more timeout on a frozen daemon, and the caller's record of what may be
+ * in firewalld lets `virt-firewalld sync` finish the job. The caller holds the lock.
  */
 gboolean
-vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove, GError **error)
+vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove, gboolean *undone,
+                              GError **error)
 {
     GPtrArray *added[VFW_PLACES] = { NULL };
     GPtrArray *removed[VFW_PLACES] = { NULL };
     g_autoptr(GError) local_error = NULL;
+    g_autoptr(GString) undo_failures = NULL;
     gboolean undo;
     guint p;
 
+    if (undone)
+        *undone = TRUE;
     if (add->len == 0 && remove->len == 0)
         return TRUE;
     for (p = 0; p < VFW_PLACES && !local_error; p++) {
@@ -730,14 +736,28 @@ vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remov
     undo = local_error && !g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT);
     /* newest first; the place that failed changed nothing, its lists are empty */
     while (p-- > 0) {
-        if (undo && (added[p]->len > 0 || removed[p]->len > 0))
-            vfw_firewalld_policy_edit(fw, places[p].policy, places[p].permanent, removed[p],
-                                      added[p], NULL, NULL, NULL);
+        g_autoptr(GError) undo_error = NULL;
+        if (undo && (added[p]->len > 0 || removed[p]->len > 0) &&
+            !vfw_firewalld_policy_edit(fw, places[p].policy, places[p].permanent, removed[p],
+                                       added[p], NULL, NULL, &undo_error)) {
+            if (!undo_failures)
+                undo_failures = g_string_new(NULL);
+            g_string_append_printf(undo_failures, "; undoing it in %s (%s) failed too: %s",
+                                   places[p].policy, places[p].permanent ? "permanent" : "runtime",
+                                   undo_error->message);
+        }
         g_ptr_array_unref(added[p]);
         g_ptr_array_unref(removed[p]);
     }
     if (!local_error)
         return TRUE;
+    if (undone)
+        *undone = undo && !undo_failures;
+    if (undo_failures) {
+        g_set_error(error, local_error->domain, local_error->code, "%s%s", local_error->message,
+                    undo_failures->str);
+        return FALSE;
+    }
     g_propagate_error(error, g_steal_pointer(&local_error));
     return FALSE;
 }

@@ -36,7 +36,7 @@ gboolean vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolea
                                    GPtrArray *add, GPtrArray *remove, GPtrArray *added,
                                    GPtrArray *removed, GError **error);
 gboolean vfw_firewalld_edit_everywhere(VfwFirewalld *fw, GPtrArray *add, GPtrArray *remove,
-                                       GError **error);
+                                       gboolean *undone, GError **error);
 gboolean vfw_firewalld_zone_of_interface(VfwFirewalld *fw, const char *iface, gboolean permanent,
                                          char **zone, GError **error);
 gboolean vfw_firewalld_bind_interface(VfwFirewalld *fw, const char *zone, const char *iface,

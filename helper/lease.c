@@ -158,7 +158,7 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
     }
     gs->pending = TRUE;
     if (!vfw_state_save_guest(state, gs, error) ||
-        !vfw_firewalld_edit_everywhere(fw, add, remove, error))
+        !vfw_firewalld_edit_everywhere(fw, add, remove, NULL, error))
         return FALSE;
     for (guint i = 0; i < gs->rules->len;) {
         VfwRule *r = g_ptr_array_index(gs->rules, i);

@@ -188,19 +188,19 @@ test_edit_idempotent(Fixture *fx, gconstpointer data)
 
     g_assert_no_error(error);
     set_everywhere(fx->fake, admin);
-    g_assert_true(vfw_firewalld_edit_everywhere(fw, add, none, &error));
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, add, none, NULL, &error));
     g_assert_no_error(error);
     assert_everywhere(fx->fake, both);
     g_assert_cmpuint(fake_firewalld_writes(fx->fake), ==, 4);
 
-    g_assert_true(vfw_firewalld_edit_everywhere(fw, add, none, &error));
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, add, none, NULL, &error));
     g_assert_cmpuint(fake_firewalld_writes(fx->fake), ==, 4);
     assert_everywhere(fx->fake, both);
 
-    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, drop, &error));
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, drop, NULL, &error));
     assert_everywhere(fx->fake, one);
     writes = fake_firewalld_writes(fx->fake);
-    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, drop, &error));
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, drop, NULL, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(fake_firewalld_writes(fx->fake), ==, writes);
     assert_everywhere(fx->fake, one);
@@ -242,6 +242,7 @@ test_edit_rollback(Fixture *fx, gconstpointer data)
     g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 300, &error);
     g_autoptr(GPtrArray) add = rules(RULE_R, RULE_S, NULL);
     g_autoptr(GPtrArray) drop = rules(RULE_T, NULL);
+    gboolean undone = TRUE;
 
     g_assert_no_error(error);
     set_everywhere(fx->fake, before);
@@ -250,7 +251,8 @@ test_edit_rollback(Fixture *fx, gconstpointer data)
     else
         fake_firewalld_fail(fx->fake, bp->method, bp->policy, "INVALID_RULE: refused by test");
 
-    g_assert_false(vfw_firewalld_edit_everywhere(fw, add, drop, &error));
+    g_assert_false(vfw_firewalld_edit_everywhere(fw, add, drop, &undone, &error));
+    g_assert_cmpint(undone, ==, !bp->hang);
     g_assert_cmpuint(fake_firewalld_writes(fx->fake), >=, bp->places_written);
     if (bp->hang) {
         g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT);
@@ -270,6 +272,41 @@ test_edit_rollback(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(fake_firewalld_calls_since_hang(fx->fake), ==, 0);
     for (guint p = 0; p < BOUND_PLACES; p++)
         assert_place(fx->fake, p, p < bp->places_written ? after : before);
+}
+
+/* firewalld refuses the write to the last place of the bound rules, and then also the undo
+ * of the places before it (the undo puts back a rule it now refuses): the error says both,
+ * and @undone is FALSE, so that the caller keeps its record of what may be in firewalld
+ * (issue 15, defect 2: the undo's errors were ignored and the rules orphaned). */
+static void
+test_edit_undo_refused(Fixture *fx, gconstpointer data)
+{
+    static const char *const before[] = { RULE_ADMIN, RULE_R, RULE_T, NULL };
+    static const char *const after[] = { RULE_ADMIN, RULE_R, RULE_S, NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwFirewalld) fw = vfw_firewalld_new(fx->client, 2000, &error);
+    g_autoptr(GPtrArray) add = rules(RULE_R, RULE_S, NULL);
+    g_autoptr(GPtrArray) drop = rules(RULE_T, NULL);
+    gboolean undone = TRUE;
+
+    g_assert_no_error(error);
+    set_everywhere(fx->fake, before);
+    fake_firewalld_fail(fx->fake, "update", "virtfw-host", "INVALID_RULE: refused by test");
+    fake_firewalld_refuse_rule(fx->fake, RULE_T);
+
+    g_assert_false(vfw_firewalld_edit_everywhere(fw, add, drop, &undone, &error));
+    g_assert_false(undone);
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+    assert_contains(error->message, "INVALID_RULE: refused by test");
+    assert_contains(error->message, "; undoing it in virtfw-host (runtime) failed too: ");
+    assert_contains(error->message, "; undoing it in virtfw-forward (permanent) failed too: ");
+    assert_printable(error->message);
+    fake_firewalld_clear_faults(fx->fake);
+    fake_firewalld_refuse_rule(fx->fake, NULL);
+    /* what could not be undone is still there: the caller's record must say so */
+    for (guint p = 0; p < 3; p++)
+        assert_place(fx->fake, p, after);
+    assert_place(fx->fake, 3, before);
 }
 
 static void
@@ -298,9 +335,9 @@ test_policy_not_loaded(Fixture *fx, gconstpointer data)
     g_ptr_array_add(items, "pub port=8085:proto=tcp:toport=85:toaddr=192.168.100.10");
     /* the permanent config has no such policy (one fault at a time in the fake) */
     fake_firewalld_fail(fx->fake, "getPolicyByName", VFW_POLICY_PUB, "INVALID_POLICY: virtfw-pub");
-    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, items, &error));
+    g_assert_true(vfw_firewalld_edit_everywhere(fw, none, items, NULL, &error));
     g_assert_no_error(error);
-    g_assert_false(vfw_firewalld_edit_everywhere(fw, items, none, &error));
+    g_assert_false(vfw_firewalld_edit_everywhere(fw, items, none, NULL, &error));
     g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
     assert_contains(error->message, "INVALID_POLICY");
     assert_contains(error->message, "'firewall-cmd --reload'");
@@ -548,6 +585,63 @@ test_hook_refused(HookFixture *hx, gconstpointer data)
                     "guest 'web02': firewalld: virtfw-host: INVALID_RULE: refused, ignoring");
     for (guint p = 0; p < BOUND_PLACES; p++)
         assert_place(hx->base.fake, p, (const char *const *)before);
+}
+
+/* The guest runs with 8080, 8081 and 8082; its drop-in loses 8082; firewalld refuses the
+ * last write of the next 'prepare', and then the undo too (it puts 8082 back, which
+ * firewalld now refuses): the guest does not start, the error says both, and the record
+ * stays pending and still lists 8082, which is in firewalld where the undo failed; the
+ * 'stopped' that follows removes it everywhere (issue 15, defect 2: the old record came
+ * back without the undo's failure in mind, and 8082 was orphaned). */
+static void
+test_hook_undo_refused(HookFixture *hx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(VfwGuestState) gs = NULL;
+    g_auto(GStrv) with_8082 = NULL;
+    const char *r8082 = NULL;
+    gboolean listed = FALSE;
+
+    write_dropin(hx, TRUE, "fail");
+    g_assert_true(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_no_error(error);
+    with_8082 = assert_same_everywhere(hx, 3);
+    for (guint i = 0; with_8082[i]; i++) {
+        if (strstr(with_8082[i], "port=\"8082\""))
+            r8082 = with_8082[i];
+    }
+    g_assert_nonnull(r8082);
+
+    write_dropin(hx, FALSE, "fail");
+    fake_firewalld_fail(hx->base.fake, "update", VFW_POLICY_HOST, "INVALID_RULE: refused");
+    fake_firewalld_refuse_rule(hx->base.fake, r8082);
+    g_assert_false(run_qemu_hook(hx, "prepare", warnings, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+    assert_contains(error->message, "guest 'web02': firewalld: virtfw-host: INVALID_RULE: refused");
+    assert_contains(error->message, "its rules stay recorded: 'virt-firewalld sync' removes");
+    assert_contains(error->message, "failed too");
+    g_clear_error(&error);
+    fake_firewalld_clear_faults(hx->base.fake);
+    fake_firewalld_refuse_rule(hx->base.fake, NULL);
+
+    gs = load_record(hx);
+    g_assert_true(gs->pending);
+    for (guint i = 0; i < gs->rules->len; i++)
+        listed |= g_strcmp0(((VfwRule *)g_ptr_array_index(gs->rules, i))->rich_rule, r8082) == 0;
+    g_assert_true(listed);
+    {
+        g_auto(GStrv) last = fake_firewalld_get_rules(hx->base.fake, 3);
+        g_assert_true(g_strv_contains((const char *const *)last, r8082));
+    }
+
+    g_assert_true(run_qemu_hook(hx, "stopped", warnings, &error));
+    g_assert_no_error(error);
+    for (guint p = 0; p < BOUND_PLACES; p++) {
+        g_auto(GStrv) left = fake_firewalld_get_rules(hx->base.fake, p);
+        g_assert_false(g_strv_contains((const char *const *)left, r8082));
+    }
+    g_assert_null(record_text(hx));
 }
 
 /* firewalld frozen at the first call: the hook returns after its D-Bus timeout with a
@@ -833,6 +927,8 @@ main(int argc, char **argv)
                                                 bp->policy, bp->hang ? "-hang" : "");
         g_test_add(path, Fixture, bp, fixture_setup, test_edit_rollback, fixture_teardown);
     }
+    g_test_add("/firewalld/edit/undo-refused", Fixture, NULL, fixture_setup, test_edit_undo_refused,
+               fixture_teardown);
     g_test_add("/firewalld/policy-not-loaded", Fixture, NULL, fixture_setup, test_policy_not_loaded,
                fixture_teardown);
     g_test_add("/firewalld/unknown-policy", Fixture, NULL, fixture_setup, test_unknown_policy,
@@ -844,6 +940,8 @@ main(int argc, char **argv)
     g_test_add("/hook/published-everywhere", HookFixture, NULL, hook_setup,
                test_hook_published_everywhere, hook_teardown);
     g_test_add("/hook/refused", HookFixture, NULL, hook_setup, test_hook_refused, hook_teardown);
+    g_test_add("/hook/undo-refused", HookFixture, NULL, hook_setup, test_hook_undo_refused,
+               hook_teardown);
     g_test_add("/hook/frozen", HookFixture, NULL, hook_setup, test_hook_frozen, hook_teardown);
     g_test_add("/hook/stop-refused", HookFixture, NULL, hook_setup, test_hook_stop_refused,
                hook_teardown);
