@@ -25,6 +25,7 @@
 #define FW_NAME       "org.fedoraproject.FirewallD1"
 #define COALESCE_MS   20
 #define EXPIRY_TICK_S 30
+#define BACKOFF_MAX_S 60
 
 typedef struct {
     VfwContext *ctx;
@@ -32,7 +33,11 @@ typedef struct {
     guint pending;
     guint timeout_ms;
     guint reconciles;
+    guint backoff_s; /* after a failed reconcile: 1, 2, 4 ... 60 s; 0 after a good one */
+    gint64 retry_at; /* monotonic time before which events wait (the backoff) */
 } Watch;
+
+static void schedule(Watch *w);
 
 static gboolean
 reconcile_now(gpointer data)
@@ -52,18 +57,30 @@ reconcile_now(gpointer data)
                     (const char *)g_ptr_array_index(warnings, i));
     if (sets_changed)
         fprintf(stderr, "virt-firewalld: watch: host address sets updated\n");
-    if (!vfw_leases_reconcile(w->ctx, w->timeout_ms, &changed, &error))
-        fprintf(stderr, "virt-firewalld: watch: %s, retrying on the next event\n", error->message);
-    else if (changed)
-        fprintf(stderr, "virt-firewalld: watch: %u guests' lease forwards updated\n", changed);
+    if (!vfw_leases_reconcile(w->ctx, w->timeout_ms, &changed, &error)) {
+        /* firewalld refusing a change refuses it again at once: back off, not spin */
+        w->backoff_s = w->backoff_s ? MIN(w->backoff_s * 2, BACKOFF_MAX_S) : 1;
+        w->retry_at = g_get_monotonic_time() + (gint64)w->backoff_s * G_USEC_PER_SEC;
+        fprintf(stderr, "virt-firewalld: watch: %s, retrying in %u s\n", error->message,
+                w->backoff_s);
+        schedule(w);
+    } else {
+        w->backoff_s = 0;
+        w->retry_at = 0;
+        if (changed)
+            fprintf(stderr, "virt-firewalld: watch: %u guests' lease forwards updated\n", changed);
+    }
     return G_SOURCE_REMOVE;
 }
 
+/* One reconcile COALESCE_MS from now, or when the backoff ends if that is later. */
 static void
 schedule(Watch *w)
 {
+    gint64 wait_ms = (w->retry_at - g_get_monotonic_time()) / 1000;
+
     if (!w->pending)
-        w->pending = g_timeout_add(COALESCE_MS, reconcile_now, w);
+        w->pending = g_timeout_add((guint)MAX(wait_ms, COALESCE_MS), reconcile_now, w);
 }
 
 static void
@@ -152,7 +169,7 @@ vfw_cli_watch(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErro
     g_autoptr(GFileMonitor) records = NULL;
     g_autoptr(GDBusConnection) bus = NULL;
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-    Watch w = { ctx, loop, 0, config ? config->dbus_timeout_ms : 5000, 0 };
+    Watch w = { ctx, loop, 0, config ? config->dbus_timeout_ms : 5000, 0, 0, 0 };
     guint subs[2] = { 0 };
     int nl_fd;
 

@@ -127,6 +127,7 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
     g_autoptr(GPtrArray) add = g_ptr_array_new();
     g_autoptr(GPtrArray) remove = g_ptr_array_new();
     gboolean retry = gs->pending;
+    gboolean dirty = !gs->pending; /* the intent record differs from the one on disk */
 
     for (guint i = 0; i < want->len; i++) {
         VfwRule *r = g_ptr_array_index(want, i);
@@ -145,8 +146,10 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
     /* intent: everything that may be in firewalld once we start */
     for (guint i = 0; i < want->len; i++) {
         VfwRule *r = g_ptr_array_index(want, i);
-        if (!has_rule(gs->rules, r->rich_rule))
+        if (!has_rule(gs->rules, r->rich_rule)) {
             g_ptr_array_add(gs->rules, vfw_rule_copy(r));
+            dirty = TRUE;
+        }
     }
     if (retry) {
         g_ptr_array_set_size(add, 0);
@@ -156,8 +159,10 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
                 g_ptr_array_add(add, r->rich_rule);
         }
     }
+    /* A retry of the same intent leaves the record as it is: `watch` follows the records'
+     * directory, and rewriting it on every refusal made each attempt trigger the next. */
     gs->pending = TRUE;
-    if (!vfw_state_save_guest(state, gs, error) ||
+    if ((dirty && !vfw_state_save_guest(state, gs, error)) ||
         !vfw_firewalld_edit_everywhere(fw, add, remove, NULL, error))
         return FALSE;
     for (guint i = 0; i < gs->rules->len;) {
@@ -176,7 +181,8 @@ move_lease_rules(const VfwContext *ctx, VfwState *state, VfwFirewalld *fw, VfwGu
  * vfw_leases_reconcile:
  * For every running guest with lease forwards, publishes them to the address currently
  * leased to its MAC on its network, moves them when the lease moves, removes them when it
- * ends. @changed counts the guests whose rules changed. The host-wide lock is held
+ * ends. @changed counts the guests whose rules changed. A guest that fails does not hold
+ * back the others; the error names every guest that failed. The host-wide lock is held
  * throughout.
  */
 gboolean
@@ -185,6 +191,8 @@ vfw_leases_reconcile(const VfwContext *ctx, guint timeout_ms, guint *changed, GE
     g_autoptr(VfwState) state = vfw_context_open_state(ctx, error);
     g_autoptr(GPtrArray) guests = NULL;
     g_autoptr(VfwFirewalld) fw = NULL;
+    g_autoptr(GString) failures = NULL;
+    GError *first = NULL;
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 
     if (!state || !(guests = vfw_state_list_guests(state, error)))
@@ -192,16 +200,31 @@ vfw_leases_reconcile(const VfwContext *ctx, guint timeout_ms, guint *changed, GE
     for (guint g = 0; g < guests->len; g++) {
         VfwGuestState *gs = g_ptr_array_index(guests, g);
         g_autoptr(GPtrArray) want = NULL;
+        g_autoptr(GError) local_error = NULL;
 
         if (gs->stopped || gs->leases->len == 0)
             continue;
         want = desired_lease_rules(ctx, state, gs, now);
         if (!fw && !(fw = vfw_firewalld_new(ctx->bus, timeout_ms, error)))
             return FALSE;
-        if (!move_lease_rules(ctx, state, fw, gs, want, changed, error)) {
-            g_prefix_error(error, "guest '%s': ", gs->name);
+        if (move_lease_rules(ctx, state, fw, gs, want, changed, &local_error))
+            continue;
+        if (g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD_ABSENT)) {
+            /* every other guest would wait one more timeout */
+            g_propagate_prefixed_error(error, g_steal_pointer(&local_error),
+                                       "guest '%s': ", gs->name);
             return FALSE;
         }
+        if (!failures) {
+            failures = g_string_new(NULL);
+            first = g_error_copy(local_error);
+        }
+        g_string_append_printf(failures, "%sguest '%s': %s", failures->len ? "; " : "", gs->name,
+                               local_error->message);
     }
-    return TRUE;
+    if (!failures)
+        return TRUE;
+    g_set_error_literal(error, first->domain, first->code, failures->str);
+    g_error_free(first);
+    return FALSE;
 }

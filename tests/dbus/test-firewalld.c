@@ -11,6 +11,7 @@
  */
 #include <fcntl.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include <unistd.h>
 
 #include "../unit/vfw-test.h"
@@ -743,6 +744,24 @@ test_lease_retry(HookFixture *hx, gconstpointer data)
     assert_contains(error->message, "guest 'web02': firewalld: virtfw-host: INVALID_RULE");
     g_clear_error(&error);
     g_strfreev(assert_same_everywhere(hx, 0));
+
+    /* refused again: the record (pending, the same intent) is not written again, or each
+     * attempt would wake `watch`, which follows that directory, for the next (issue 15,
+     * defect 4: watch spun) */
+    {
+        g_autofree char *path =
+            g_build_filename(hx->ctx.statedir, "guests", GUEST_UUID ".state", NULL);
+        GStatBuf st1, st2;
+        g_assert_cmpint(g_stat(path, &st1), ==, 0);
+        g_usleep(20 * 1000);
+        g_assert_false(vfw_leases_reconcile(&hx->ctx, 2000, &changed, &error));
+        g_assert_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD);
+        g_clear_error(&error);
+        g_assert_cmpint(g_stat(path, &st2), ==, 0);
+        g_assert_cmpuint(st1.st_ino, ==, st2.st_ino);
+        g_assert_cmpint(st1.st_mtim.tv_nsec, ==, st2.st_mtim.tv_nsec);
+        g_assert_cmpint(st1.st_mtim.tv_sec, ==, st2.st_mtim.tv_sec);
+    }
 
     fake_firewalld_clear_faults(hx->base.fake);
     g_assert_true(vfw_leases_reconcile(&hx->ctx, 2000, &changed, &error));
