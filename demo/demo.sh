@@ -5,6 +5,9 @@
 # guest whose port 8080 is published through firewalld, reached from a LAN client,
 # still reached after `firewall-cmd --reload`, gone after the guest stops.
 set -eu
+# shellcheck source=../tests/need-root.sh
+. "$(dirname "$0")/../tests/need-root.sh"
+vfw_need_root "$0" "$@"
 cd "$(dirname "$0")/.."
 bash tests/install-deps.sh
 [ -d build-demo ] || meson setup build-demo --prefix=/usr >/dev/null

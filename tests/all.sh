@@ -4,6 +4,9 @@
 # suite on this machine's stack, then the stack-dependent suites on Debian 13's
 # (tests/stacks/trixie.sh). Exit status: 0 when both passed.
 set -eu
+# shellcheck source=need-root.sh
+. "$(dirname "$0")/need-root.sh"
+vfw_need_root "$0" "$@"
 cd "$(dirname "$0")/.."
 bash tests/install-deps.sh
 werror=false

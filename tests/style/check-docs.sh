@@ -16,5 +16,9 @@ out=$(bash -c "source '$src/data/virt-firewalld.bash-completion' && COMP_WORDS=(
 result $([ "$out" = "status sync" ] && echo 0 || echo 1) "completion loads and completes verbs ('$out')"
 out=$(bash -c "source '$src/data/virt-firewalld.bash-completion' && COMP_WORDS=(virt-firewalld network c) COMP_CWORD=2 && _virt_firewalld && echo \"\${COMPREPLY[*]}\"" 2>&1)
 result $([ "$out" = "convert" ] && echo 0 || echo 1) "completion completes network actions ('$out')"
+# the README's test command is the one CI runs (.ci/run calls it verbatim)
+readme_cmd=$(sed -n '/^```$/,/^```$/p' "$src/README.md" | grep -m1 'tests/all.sh')
+result $(grep -qxF "$readme_cmd" "$src/.ci/run" && echo 0 || echo 1) \
+    "the README's test command ('$readme_cmd') is what .ci/run runs"
 echo "1..$n"
 [ $failed = 0 ]
