@@ -205,6 +205,80 @@ redefine(virConnectPtr conn, virNetworkPtr net, const char *name, const char *xm
     return TRUE;
 }
 
+/* Whether @d has an interface on libvirt network @name. */
+static gboolean
+on_network(const VfwDomain *d, const char *name)
+{
+    for (guint j = 0; j < d->interfaces->len; j++) {
+        if (g_strcmp0(((VfwInterface *)g_ptr_array_index(d->interfaces, j))->network, name) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The forwards of @plan on network @name, as "8080:80/tcp, 8443:443/tcp" (once per spec:
+ * IPv4 and IPv6 are one rule each), or NULL for none. */
+static char *
+forwards_on(const VfwPlan *plan, const char *name)
+{
+    g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    for (guint r = 0; r < plan->rules->len; r++) {
+        const VfwRule *rule = g_ptr_array_index(plan->rules, r);
+        g_autofree char *text = NULL;
+        if (rule->kind != VFW_RULE_FORWARD || g_strcmp0(rule->network, name) != 0)
+            continue;
+        text = vfw_port_spec_to_string(&rule->spec);
+        if (g_ptr_array_find_with_equal_func(seen, text, g_str_equal, NULL))
+            continue;
+        g_string_append_printf(out, "%s%s", out->len ? ", " : "", text);
+        g_ptr_array_add(seen, g_steal_pointer(&text));
+    }
+    return out->len ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
+}
+
+/* The running guests with forwards on network @name: one line "guest 'G': LIST" each; with
+ * @publish they are published first (what `sync` does for them), and a guest that fails
+ * is a warning and counts in @failed. */
+static GPtrArray *
+guests_on_network(const VfwContext *ctx, virConnectPtr conn, const char *name, gboolean publish,
+                  GPtrArray *warnings, guint *failed)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, &local_error);
+    g_autoptr(GHashTable) networks = config ? vfw_virt_active_networks(conn, &local_error) : NULL;
+    g_autoptr(GPtrArray) domains =
+        networks ? vfw_virt_running_domains(conn, NULL, &local_error) : NULL;
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+
+    if (!domains) {
+        g_ptr_array_add(warnings, g_strdup_printf("network '%s': its guests' forwards: %s", name,
+                                                  local_error->message));
+        (*failed)++;
+        return lines;
+    }
+    for (guint i = 0; i < domains->len; i++) {
+        const VfwDomain *d = g_ptr_array_index(domains, i);
+        g_autoptr(GError) plan_error = NULL;
+        g_autoptr(VfwPlan) plan = NULL;
+        g_autofree char *list = NULL;
+
+        if (!on_network(d, name))
+            continue;
+        plan = vfw_plan_for_domain(config, d, networks, &plan_error);
+        if (plan && !(list = forwards_on(plan, name)))
+            continue;
+        if (!plan || (publish && !vfw_apply_guest(ctx, config, d, plan, warnings, &plan_error))) {
+            g_ptr_array_add(warnings, g_strdup(plan_error->message));
+            (*failed)++;
+            continue;
+        }
+        g_ptr_array_add(lines, g_strdup_printf("guest '%s': %s", d->name, list));
+    }
+    return lines;
+}
+
 static gboolean
 network_convert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings, GError **error)
 {
@@ -252,6 +326,21 @@ network_convert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings,
             "for it; its bridge goes into firewalld zone 'virtfw' and policy 'virtfw-nat' "
             "masquerades it. Original kept in %s ('virt-firewalld network revert %s').\n",
             args->name, path, args->name);
+    if (args->restart && virNetworkIsActive(net) == 1) {
+        guint failed = 0;
+        g_autoptr(GPtrArray) lines =
+            guests_on_network(ctx, conn, args->name, TRUE, warnings, &failed);
+        for (guint i = 0; i < lines->len; i++)
+            g_print("network '%s': published %s\n", args->name,
+                    (char *)g_ptr_array_index(lines, i));
+        if (failed) {
+            g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD,
+                        "network '%s' converted, but not every guest's forwards were published "
+                        "(see the warnings above; 'virt-firewalld sync' retries)",
+                        args->name);
+            return FALSE;
+        }
+    }
     return TRUE;
 }
 
@@ -262,6 +351,8 @@ network_revert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings, 
     g_autoptr(virNetwork) net = NULL;
     g_autofree char *path = orig_path(ctx, args->name);
     g_autofree char *xml = NULL;
+    g_autoptr(GPtrArray) losing = NULL;
+    guint failed = 0;
 
     if (!conn)
         return FALSE;
@@ -279,10 +370,16 @@ network_revert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings, 
         vfw_virt_set_error(error, "network '%s'", args->name);
         return FALSE;
     }
+    /* what stops working: read while the network is still open */
+    losing = guests_on_network(ctx, conn, args->name, FALSE, warnings, &failed);
     if (!redefine(conn, net, args->name, xml, args->restart, warnings, error))
         return FALSE;
     unlink(path);
     g_print("network '%s' restored from %s\n", args->name, path);
+    for (guint i = 0; i < losing->len; i++)
+        g_print("network '%s': in nat mode these forwards stop working (libvirt rejects "
+                "inbound connections): %s\n",
+                args->name, (char *)g_ptr_array_index(losing, i));
     return TRUE;
 }
 

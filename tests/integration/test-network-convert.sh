@@ -30,21 +30,29 @@ orig=$($VIRSH net-dumpxml --inactive natnet)
 dry=$($VFW network convert natnet --dry-run)
 tap_like "convert --dry-run prints the open definition" "$dry" "<forward mode=\"open\"/>"
 tap_is "--dry-run changes nothing" "$($VIRSH net-dumpxml --inactive natnet)" "$orig"
-tap_ok "network convert natnet --restart" $VFW network convert natnet --restart
+out=$($VFW network convert natnet --restart 2>&1)
+tap_is "network convert natnet --restart" "$?" 0
+tap_like "convert publishes the forwards of the guests on the network and says so" "$out" \
+    "network 'natnet': published guest 'web01': 8080:80/tcp"
+tap_like "status shows them live right away, no sync needed" "$($VFW status web01 2>&1)" \
+    "web01 +tcp +\*:8080 +192.168.140.10:80 +yes +yes +ok"
 tap_like "the network is now open" "$($VIRSH net-dumpxml natnet)" "<forward mode='open'/>"
 tap_is "its bridge is in zone virtfw" "$(firewall-cmd --get-zone-of-interface=$BR)" virtfw
 tap_like "the real guest's tap is back on the bridge" \
     "$(ip -o link show master $BR | grep -o 'vnet[0-9]*' | head -1)" "^vnet[0-9]+$"
 # the fake guest's veth is ours, not libvirt's: put it back on the new bridge
 ip link set vg-web01 master $BR up
-tap_ok "sync publishes the guest's port now that it can work" $VFW sync
+tap_ok "sync has nothing left to do for it" $VFW sync
 tap_like "after: the LAN client gets the guest's answer" "$(sb_probe_lan tcp 8080)" \
     "^hello-from-web01$"
 out=$($VFW doctor 2>&1); rc=$?
 tap_is "doctor is clean" "$rc" 0
 tap_like "doctor says so" "$out" "no problems found"
 
-tap_ok "network revert natnet --restart" $VFW network revert natnet --restart
+out=$($VFW network revert natnet --restart 2>&1)
+tap_is "network revert natnet --restart" "$?" 0
+tap_like "revert says which forwards stop working" "$out" \
+    "network 'natnet': in nat mode these forwards stop working \(libvirt rejects inbound connections\): guest 'web01': 8080:80/tcp"
 tap_is "revert restores the original definition" "$($VIRSH net-dumpxml --inactive natnet)" "$orig"
 tap_is "libvirt zones the nat bridge itself again" \
     "$(firewall-cmd --get-zone-of-interface=$BR)" libvirt
