@@ -72,24 +72,22 @@ warn_unknown_guests(const VfwConfig *config, GPtrArray *warnings)
  * `check [FILE]`. Exit 0 when valid, 1 with one error line naming FILE:LINE and the key.
  */
 gboolean
-vfw_cli_check(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+vfw_cli_check(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error)
 {
     g_autoptr(VfwConfig) config = NULL;
 
-    if (argc > 2) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "check: expected at most one FILE");
-        return FALSE;
-    }
-    if (argc == 2) {
+    const char *file = args->argc == 2 ? args->argv[1] : NULL;
+
+    if (file) {
         config = vfw_config_new();
-        if (!g_file_test(argv[1], G_FILE_TEST_EXISTS)) {
-            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: no such file", argv[1]);
+        if (!g_file_test(file, G_FILE_TEST_EXISTS)) {
+            g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s: no such file", file);
             return FALSE;
         }
         /* The main config has groups a drop-in cannot have: tell them apart by name. */
-        if (g_str_has_suffix(argv[1], "virt-firewalld.conf"))
-            return vfw_config_load_main(config, argv[1], error);
-        return vfw_config_load_dropin(config, argv[1], error) && check_cross_guest(config, error);
+        if (g_str_has_suffix(file, "virt-firewalld.conf"))
+            return vfw_config_load_main(config, file, error);
+        return vfw_config_load_dropin(config, file, error) && check_cross_guest(config, error);
     }
     config = vfw_config_load(ctx->confdir, error);
     if (!config || !check_cross_guest(config, error))

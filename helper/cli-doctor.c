@@ -326,7 +326,7 @@ check_hook_daemons(Doctor *doc)
  * `doctor`: prints the diagnosis; FALSE (exit 1) if any declared forward cannot work.
  */
 gboolean
-vfw_cli_doctor(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+vfw_cli_doctor(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error)
 {
     g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, error);
     g_autoptr(virConnect) conn = NULL;

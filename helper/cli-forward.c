@@ -19,34 +19,6 @@ typedef struct {
     const char *address;
 } FwdArgs;
 
-static gboolean
-parse_fwd_args(int argc, char **argv, FwdArgs *args, GError **error)
-{
-    const char *pos[3] = { NULL };
-    int n = 0;
-
-    *args = (FwdArgs){ 0 };
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--address") == 0 && i + 1 < argc)
-            args->address = argv[++i];
-        else if (n < 3 && argv[i][0] != '-')
-            pos[n++] = argv[i];
-        else
-            n = 99;
-    }
-    args->action = pos[0];
-    args->guest = pos[1];
-    args->spec = pos[2];
-    if (n == 99 || !args->action || !args->guest ||
-        (strcmp(args->action, "list") == 0 ? n != 2 : n != 3)) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
-                    "forward: expected add GUEST SPEC [--address A] | remove GUEST SPEC | "
-                    "list GUEST");
-        return FALSE;
-    }
-    return TRUE;
-}
-
 static virDomainPtr
 lookup_domain(virConnectPtr conn, const char *guest, GError **error)
 {
@@ -222,16 +194,18 @@ forward_list(VfwContext *ctx, const FwdArgs *args, GError **error)
  * `forward add|remove|list ...`.
  */
 gboolean
-vfw_cli_forward(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+vfw_cli_forward(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error)
 {
-    FwdArgs args;
+    /* main.c checked the action and its arguments against the verb table */
+    FwdArgs fwd = { args->argv[1], args->argv[2], args->argc > 3 ? args->argv[3] : NULL,
+                    args->address };
 
-    if (!parse_fwd_args(argc, argv, &args, error))
+    if (fwd.address && strcmp(fwd.action, "add") != 0) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "forward %s: --address is for 'add' only",
+                    fwd.action);
         return FALSE;
-    if (strcmp(args.action, "list") == 0)
-        return forward_list(ctx, &args, error);
-    if (strcmp(args.action, "add") == 0 || strcmp(args.action, "remove") == 0)
-        return forward_edit(ctx, &args, warnings, error);
-    g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "forward: unknown action '%s'", args.action);
-    return FALSE;
+    }
+    if (strcmp(fwd.action, "list") == 0)
+        return forward_list(ctx, &fwd, error);
+    return forward_edit(ctx, &fwd, warnings, error);
 }

@@ -33,28 +33,6 @@ typedef struct {
     gboolean dry_run;
 } NetArgs;
 
-static gboolean
-parse_net_args(int argc, char **argv, NetArgs *args, GError **error)
-{
-    *args = (NetArgs){ 0 };
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--restart") == 0)
-            args->restart = TRUE;
-        else if (strcmp(argv[i], "--dry-run") == 0)
-            args->dry_run = TRUE;
-        else if (!args->name && argv[i][0] != '-')
-            args->name = argv[i];
-        else
-            args->name = NULL, argc = -1;
-    }
-    if (!args->name || argc < 0) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
-                    "network: expected convert|revert NAME [--restart] [--dry-run]");
-        return FALSE;
-    }
-    return TRUE;
-}
-
 static char *
 orig_path(const VfwContext *ctx, const char *name)
 {
@@ -388,20 +366,12 @@ network_revert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings, 
  * `network convert|revert NAME [--restart] [--dry-run]`.
  */
 gboolean
-vfw_cli_network(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+vfw_cli_network(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error)
 {
-    NetArgs args;
+    /* main.c checked the action and its argument against the verb table */
+    NetArgs net = { args->argv[2], args->restart, args->dry_run };
 
-    if (argc < 2 || !parse_net_args(argc, argv, &args, error)) {
-        if (error && !*error)
-            g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
-                        "network: expected convert|revert NAME [--restart] [--dry-run]");
-        return FALSE;
-    }
-    if (strcmp(argv[1], "convert") == 0)
-        return network_convert(ctx, &args, warnings, error);
-    if (strcmp(argv[1], "revert") == 0)
-        return network_revert(ctx, &args, warnings, error);
-    g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "network: unknown action '%s'", argv[1]);
-    return FALSE;
+    if (strcmp(args->argv[1], "convert") == 0)
+        return network_convert(ctx, &net, warnings, error);
+    return network_revert(ctx, &net, warnings, error);
 }

@@ -264,7 +264,7 @@ bridge_rows(const VfwContext *ctx, const VfwSurvey *sv)
  * anything is missing or stale.
  */
 gboolean
-vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+vfw_cli_status(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error)
 {
     g_autoptr(GPtrArray) names = g_ptr_array_new();
     g_autoptr(VfwSurvey) sv = NULL;
@@ -277,12 +277,9 @@ vfw_cli_status(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErr
     gboolean json = FALSE;
     guint bad = 0;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = TRUE;
-        else
-            g_ptr_array_add(names, argv[i]);
-    }
+    json = args->json;
+    for (int i = 1; i < args->argc; i++)
+        g_ptr_array_add(names, args->argv[i]);
     g_ptr_array_add(names, NULL);
     sv = vfw_survey_new(ctx, error);
     if (!sv || !vfw_live_rules_load(ctx, sv->config, &live, error))

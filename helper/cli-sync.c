@@ -135,17 +135,18 @@ report_unreadable(const VfwSurvey *sv, GPtrArray *warnings)
  * libvirt (see vfw_reassert_recorded()): what the boot-time unit runs.
  */
 gboolean
-vfw_cli_sync(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+vfw_cli_sync(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error)
 {
-    gboolean dry_run = argc == 2 && strcmp(argv[1], "--dry-run") == 0;
-    gboolean offline = argc == 2 && strcmp(argv[1], "--offline") == 0;
+    gboolean dry_run = args->dry_run;
+    gboolean offline = args->offline;
     g_autoptr(VfwSurvey) sv = NULL;
     g_autoptr(GHashTable) settled = NULL;
     guint failed = 0;
     guint removed = 0;
 
-    if (argc > 2 || (argc == 2 && !dry_run && !offline)) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "sync: expected [--dry-run|--offline]");
+    if (dry_run && offline) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE,
+                    "sync: --dry-run and --offline do not go together");
         return FALSE;
     }
     if (offline) {

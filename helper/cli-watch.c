@@ -161,7 +161,7 @@ watch_dir(const char *path, Watch *w, GError **error)
  * `watch`: runs until SIGTERM/SIGINT. Fails only when it cannot set up its watches.
  */
 gboolean
-vfw_cli_watch(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GError **error)
+vfw_cli_watch(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error)
 {
     g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, NULL);
     g_autofree char *guests_dir = g_build_filename(ctx->statedir, "guests", NULL);
@@ -173,10 +173,6 @@ vfw_cli_watch(VfwContext *ctx, int argc, char **argv, GPtrArray *warnings, GErro
     guint subs[2] = { 0 };
     int nl_fd;
 
-    if (argc > 1) {
-        g_set_error(error, VFW_ERROR, VFW_ERROR_USAGE, "watch: takes no arguments");
-        return FALSE;
-    }
     g_mkdir_with_parents(guests_dir, 0755);
     if (!(leases = watch_dir(ctx->dnsmasq_dir, &w, error)) ||
         !(records = watch_dir(guests_dir, &w, error)))

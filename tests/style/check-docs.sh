@@ -16,6 +16,27 @@ out=$(bash -c "source '$src/data/virt-firewalld.bash-completion' && COMP_WORDS=(
 result $([ "$out" = "status sync" ] && echo 0 || echo 1) "completion loads and completes verbs ('$out')"
 out=$(bash -c "source '$src/data/virt-firewalld.bash-completion' && COMP_WORDS=(virt-firewalld network c) COMP_CWORD=2 && _virt_firewalld && echo \"\${COMPREPLY[*]}\"" 2>&1)
 result $([ "$out" = "convert" ] && echo 0 || echo 1) "completion completes network actions ('$out')"
+# the bash completion and the man page against the verb table (virt-firewalld --list-verbs:
+# "VERB ACTION... --OPTION..."; 'hook' is libvirt's, not completed)
+table=$("$build/helper/virt-firewalld" --list-verbs)
+completion=$(cat "$src/data/virt-firewalld.bash-completion")
+man8=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$build/docs/virt-firewalld.8" 2>/dev/null)
+verbs=$(echo "$table" | awk '$1 != "hook" {print $1}' | sort | tr '\n' ' ')
+completed=$(sed -n 's/^ *verbs="\(.*\)"$/\1/p' "$src/data/virt-firewalld.bash-completion" | tr ' ' '\n' | sort | tr '\n' ' ')
+result $([ "$verbs" = "$completed" ] && echo 0 || echo 1) \
+    "the completion offers the table's verbs ('$completed' against '$verbs')"
+missing=""
+while read -r verb words; do
+    [ "$verb" = hook ] && continue
+    for w in $words; do
+        grep -qw -- "$w" <<<"$completion" || missing="$missing completion:$verb:$w"
+        grep -q -- "$verb.*${w#--}" <<<"$man8" || grep -q -- "$w" <<<"$man8" ||
+            missing="$missing man:$verb:$w"
+    done
+    grep -q "^ *$verb\b" <<<"$man8" || missing="$missing man:$verb"
+done <<<"$table"
+result $([ -z "$missing" ] && echo 0 || echo 1) \
+    "the completion and virt-firewalld(8) know every action and option of the table${missing:+ (missing:$missing)}"
 # the README's test command is the one CI runs (.ci/run calls it verbatim)
 readme_cmd=$(sed -n '/^```$/,/^```$/p' "$src/README.md" | grep -m1 'tests/all.sh')
 result $(grep -qxF "$readme_cmd" "$src/.ci/run" && echo 0 || echo 1) \
