@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <json-glib/json-glib.h>
 
 #include "firewalld.h"
 #include "hostaddr.h"
@@ -24,23 +25,6 @@ typedef struct {
     const char *state; /* "ok", "missing", "stale: guest not running",
                         * "stale: no longer declared" */
 } StatusRow;
-
-static char *
-json_string(const char *s)
-{
-    GString *out = g_string_new("\"");
-
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, *p);
-    }
-    g_string_append_c(out, '"');
-    return g_string_free(out, FALSE);
-}
 
 /* The host address sets: what each holds in firewalld (runtime) against the host's
  * addresses now. */
@@ -164,42 +148,99 @@ print_status_text(GArray *rows, const VfwSurvey *sv, GPtrArray *bridges, const H
     }
 }
 
+/* The policy a forward's entry lives in (its first place: runtime). */
+static const char *
+policy_of(const VfwRule *rule)
+{
+    for (guint p = 0; p < VFW_PLACES; p++) {
+        if (vfw_item_in_place(rule->rich_rule, p))
+            return vfw_place_policy(p);
+    }
+    return "";
+}
+
+/* `status --json`, schema version 1 (virt-firewalld(8)): keys are only ever added. */
 static void
 print_status_json(GArray *rows, GPtrArray *bridges, const HostSet sets[2])
 {
-    g_print("{\"version\": 1, \"forwards\": [");
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *text = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "version");
+    json_builder_add_int_value(b, 1);
+    json_builder_set_member_name(b, "forwards");
+    json_builder_begin_array(b);
     for (guint i = 0; i < rows->len; i++) {
         const StatusRow *row = &g_array_index(rows, StatusRow, i);
-        g_autofree char *guest = json_string(row->guest);
         g_autofree char *host = host_side(row->rule);
         g_autofree char *dest = guest_side(row->rule);
-        g_autofree char *rule = json_string(row->rule->rich_rule);
-        g_print("%s\n  {\"guest\": %s, \"uuid\": \"%s\", \"protocol\": \"%s\", "
-                "\"family\": \"%s\", \"host\": \"%s\", \"guest_address\": \"%s\", "
-                "\"policy\": \"%s\", \"runtime\": %s, \"permanent\": %s, \"state\": \"%s\", "
-                "\"rich_rule\": %s}",
-                i ? "," : "", guest, row->uuid, vfw_proto_to_string(row->rule->spec.proto),
-                row->rule->family == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4", host, dest,
-                VFW_POLICY_FORWARD, row->runtime ? "true" : "false",
-                row->permanent ? "true" : "false", row->state, rule);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "guest");
+        json_builder_add_string_value(b, row->guest);
+        json_builder_set_member_name(b, "uuid");
+        json_builder_add_string_value(b, row->uuid);
+        json_builder_set_member_name(b, "protocol");
+        json_builder_add_string_value(b, vfw_proto_to_string(row->rule->spec.proto));
+        json_builder_set_member_name(b, "family");
+        json_builder_add_string_value(b,
+                                      row->rule->family == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4");
+        json_builder_set_member_name(b, "host");
+        json_builder_add_string_value(b, host);
+        json_builder_set_member_name(b, "guest_address");
+        json_builder_add_string_value(b, dest);
+        json_builder_set_member_name(b, "policy");
+        json_builder_add_string_value(b, policy_of(row->rule));
+        json_builder_set_member_name(b, "runtime");
+        json_builder_add_boolean_value(b, row->runtime);
+        json_builder_set_member_name(b, "permanent");
+        json_builder_add_boolean_value(b, row->permanent);
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, row->state);
+        json_builder_set_member_name(b, "rich_rule");
+        json_builder_add_string_value(b, row->rule->rich_rule);
+        json_builder_end_object(b);
     }
-    g_print("\n], \"bridges\": [");
-    for (guint i = 0; i < bridges->len; i += 4) {
-        g_autofree char *net = json_string(bridges->pdata[i]);
-        g_print("%s\n  {\"network\": %s, \"mode\": \"%s\", \"bridge\": \"%s\", \"zone\": \"%s\"}",
-                i ? "," : "", net, (char *)bridges->pdata[i + 1], (char *)bridges->pdata[i + 2],
-                (char *)bridges->pdata[i + 3]);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "bridges");
+    json_builder_begin_array(b);
+    for (guint i = 0; i + 3 < bridges->len; i += 4) {
+        static const char *const keys[] = { "network", "mode", "bridge", "zone" };
+        json_builder_begin_object(b);
+        for (guint k = 0; k < 4; k++) {
+            json_builder_set_member_name(b, keys[k]);
+            json_builder_add_string_value(b, bridges->pdata[i + k]);
+        }
+        json_builder_end_object(b);
     }
-    g_print("\n], \"host_addresses\": [");
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "host_addresses");
+    json_builder_begin_array(b);
     for (guint i = 0; i < 2; i++) {
         g_auto(GStrv) have = sets[i].entries ? g_strsplit(sets[i].entries, " ", -1) : NULL;
-        g_print("%s\n  {\"ipset\": \"%s\", \"stale\": %s, \"entries\": [", i ? "," : "",
-                sets[i].ipset, sets[i].stale ? "true" : "false");
-        for (guint k = 0; have && have[k] && *have[k]; k++)
-            g_print("%s\"%s\"", k ? ", " : "", have[k]);
-        g_print("]}");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "ipset");
+        json_builder_add_string_value(b, sets[i].ipset);
+        json_builder_set_member_name(b, "stale");
+        json_builder_add_boolean_value(b, sets[i].stale);
+        json_builder_set_member_name(b, "entries");
+        json_builder_begin_array(b);
+        for (guint k = 0; have && have[k]; k++) {
+            if (*have[k])
+                json_builder_add_string_value(b, have[k]);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
     }
-    g_print("\n]}\n");
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, TRUE);
+    text = json_generator_to_data(gen, NULL);
+    g_print("%s\n", text);
 }
 
 static void

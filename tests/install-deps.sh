@@ -19,7 +19,7 @@ offered() { [ -n "$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n '
 PKGS=(
     # build
     meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-dev-bin
-    libxml2-dev libvirt-dev libxml2-utils clang-format
+    libxml2-dev libvirt-dev libxml2-utils libjson-glib-dev clang-format
     # the real stack the integration suites run
     dbus firewalld nftables iptables libvirt-daemon libvirt-daemon-driver-qemu
     libvirt-clients dnsmasq-base iproute2 socat qemu-system-x86 busybox procps

@@ -45,8 +45,10 @@ tap_is "status --json is JSON with the documented fields" "$(python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
 f = d["forwards"][0]
-print(d["version"], f["guest"], f["protocol"], f["host"], f["guest_address"], f["runtime"], f["permanent"], f["state"])
-' "$json")" "1 web01 tcp *:8080 192.168.130.10:80 True True ok"
+print(d["version"], f["guest"], f["protocol"], f["host"], f["guest_address"], f["policy"], f["runtime"], f["permanent"], f["state"])
+print(sorted(d["bridges"][0]), sorted(d["host_addresses"][0]))
+' "$json")" "1 web01 tcp *:8080 192.168.130.10:80 virtfw-pub True True ok
+['bridge', 'mode', 'network', 'zone'] ['entries', 'ipset', 'stale']"
 
 firewall-cmd -q --policy=$PUB --remove-forward-port="$R8080"
 out=$($VFW status 2>&1); rc=$?
