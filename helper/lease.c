@@ -4,7 +4,7 @@
  * DNSMASQ_DIR/BRIDGE.status listing the current leases:
  *   [ { "ip-address": "...", "mac-address": "...", "hostname": "...",
  *       "client-id": "...", "expiry-time": 1700000000 }, ... ]
- * (libvirt 9.0, src/network/leaseshelper.c; expiry-time 0 means infinite).
+ * (libvirt 9.0 and 11.3, src/network/leaseshelper.c; expiry-time 0 means infinite).
  * An address is used only while a live lease ties it to the guest's MAC on the guest's
  * network and lies inside that network's subnet: an address that passes to another
  * guest never carries the first guest's ports.
@@ -12,6 +12,7 @@
 #include "lease.h"
 
 #include <string.h>
+#include <json-glib/json-glib.h>
 
 #include "firewalld.h"
 #include "state.h"
@@ -19,45 +20,56 @@
 
 #define STATUS_MAX_SIZE (4 * 1024 * 1024)
 
-/* The value of "KEY": "..." or "KEY": NUMBER inside one JSON object's text. */
-static char *
-json_field(const char *object, const char *key)
+/* @key of @lease if it is a string (NULL otherwise: json-glib's getters would turn a
+ * number into NULL or a string into 0, and 0 means "never expires" here). */
+static const char *
+string_member(JsonObject *lease, const char *key)
 {
-    g_autofree char *pattern = g_strdup_printf("\"%s\"\\s*:\\s*(\"([^\"]*)\"|([0-9]+))", key);
-    g_autoptr(GRegex) re = g_regex_new(pattern, 0, 0, NULL);
-    g_autoptr(GMatchInfo) match = NULL;
-    g_autofree char *str = NULL;
+    JsonNode *node = lease ? json_object_get_member(lease, key) : NULL;
 
-    if (!re || !g_regex_match(re, object, 0, &match))
-        return NULL;
-    str = g_match_info_fetch(match, 2);
-    if (str && *str)
-        return g_steal_pointer(&str);
-    return g_match_info_fetch(match, 3);
+    return node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING
+               ? json_node_get_string(node)
+               : NULL;
+}
+
+/* @key of @lease if it is an integer, else -1. */
+static gint64
+int_member(JsonObject *lease, const char *key)
+{
+    JsonNode *node = lease ? json_object_get_member(lease, key) : NULL;
+
+    return node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64
+               ? json_node_get_int(node)
+               : -1;
 }
 
 /**
  * vfw_lease_lookup:
  * The IPv4 address leased to @mac according to libvirt's status file @path, if the lease
- * is live at @now (seconds since the epoch). NULL when there is none.
+ * is live at @now (seconds since the epoch). NULL when there is none, and when the file
+ * is not a JSON array of lease objects (json-glib: a hostname with braces or quotes in it
+ * is a string like any other).
  */
 GInetAddress *
 vfw_lease_lookup(const char *path, const char *mac, gint64 now)
 {
     g_autofree char *data = NULL;
-    g_autoptr(GRegex) objects = g_regex_new("\\{[^{}]*\\}", 0, 0, NULL);
-    g_autoptr(GMatchInfo) match = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonArray *leases;
     gsize len = 0;
 
-    if (!g_file_get_contents(path, &data, &len, NULL) || len > STATUS_MAX_SIZE)
+    if (!g_file_get_contents(path, &data, &len, NULL) || len > STATUS_MAX_SIZE ||
+        !json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
+        !json_parser_get_root(parser) || /* an empty file parses, to no root */
+        !JSON_NODE_HOLDS_ARRAY(json_parser_get_root(parser)))
         return NULL;
-    g_regex_match(objects, data, 0, &match);
-    for (; g_match_info_matches(match); g_match_info_next(match, NULL)) {
-        g_autofree char *object = g_match_info_fetch(match, 0);
-        g_autofree char *lease_mac = json_field(object, "mac-address");
-        g_autofree char *ip = json_field(object, "ip-address");
-        g_autofree char *expiry = json_field(object, "expiry-time");
-        gint64 until = expiry ? g_ascii_strtoll(expiry, NULL, 10) : -1;
+    leases = json_node_get_array(json_parser_get_root(parser));
+    for (guint i = 0; i < json_array_get_length(leases); i++) {
+        JsonNode *node = json_array_get_element(leases, i);
+        JsonObject *lease = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+        const char *lease_mac = string_member(lease, "mac-address");
+        const char *ip = string_member(lease, "ip-address");
+        gint64 until = int_member(lease, "expiry-time");
         g_autoptr(GInetAddress) addr = ip ? g_inet_address_new_from_string(ip) : NULL;
 
         if (!lease_mac || g_ascii_strcasecmp(lease_mac, mac) != 0 || !addr ||
