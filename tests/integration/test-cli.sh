@@ -76,7 +76,10 @@ tap_like "it is part of firewalld.service" "$(cat "$unit")" "PartOf=firewalld.se
 execstart=$(sed -n 's/^ExecStart=//p' "$unit")
 tap_is "its command" "$execstart" "/usr/bin/virt-firewalld sync --offline"
 tap_ok "the unit's command (run as systemd would on firewalld start) applies it" $execstart
-tap_like "db01's port answers after sync" "$(sb_probe_lan tcp 8090)" "^hello-from-db01$"
+# (libvirtd re-creates its own rules when firewalld comes back, after it is up: see
+# sb_eventually)
+tap_like "db01's port answers after sync" "$(sb_eventually 5 sb_probe_lan tcp 8090)" \
+    "^hello-from-db01$"
 tap_ok "db01's rule is permanent too" has_rule \
     'port=8090:proto=tcp:toport=80:toaddr=192.168.130.11' $PUB --permanent
 
@@ -103,7 +106,7 @@ tap_ok "no entry of ours for app01 remains (permanent)" lacks_rule "$R8095" $PUB
 tap_ok "no entry of ours for app01 remains (runtime)" lacks_rule "$R8095" $PUB
 tap_ok "the admin's own rule is untouched (permanent)" has_rule "$ADMIN" $FWD --permanent
 tap_ok "the admin's own rule is untouched (runtime)" has_rule "$ADMIN" $FWD
-tap_like "running guests still answer" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
+tap_like "running guests still answer" "$(sb_eventually 5 sb_probe_lan tcp 8080)" "^hello-from-web01$"
 
 # ---- forward add / remove / list through the libvirt API
 tap_ok "forward add web01 8085:80/tcp" $VFW forward add web01 8085:80/tcp
