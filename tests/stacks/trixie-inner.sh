@@ -11,6 +11,12 @@ echo "stack trixie: firewalld $(dpkg-query -W -f='${Version}' firewalld), libvir
 
 # libvirt's monolithic libvirtd: Debian 13 builds no modular daemons (no virtqemud or
 # virtnetworkd in any of its libvirt packages, 11.3.0-3+deb13u3)
+# the benchmark on this stack: --bench (results in /src/bench/results/trixie/)
+if [ "${1:-}" = --bench ]; then
+    BENCH_BUILD=/var/tmp/vfw-bench BENCH_RESULTS=/src/bench/results/trixie \
+        BENCH_COMMIT="${VFW_COMMIT:-unknown}" exec bash bench/run
+fi
+
 BUILD=/var/tmp/vfw-build
 werror=false
 [ "${CI:-}" = true ] && werror=true

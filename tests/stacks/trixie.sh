@@ -2,6 +2,8 @@
 # bash tests/stacks/trixie.sh [MESON TEST ARGS...]
 # bash tests/stacks/trixie.sh --sandbox SCRIPT [ARGS...]   (one test script, e.g. while
 #                                                           debugging; SCRIPT under /src)
+# bash tests/stacks/trixie.sh --bench                      (bench/run on this stack:
+#                                                           bench/results/trixie/)
 #
 # The second test stack: Debian 13 (trixie) with firewalld 2.3 and libvirt 11.3, in a root
 # file system built once with debootstrap and kept outside the clone
@@ -62,10 +64,12 @@ inner() {
     mount --make-rshared "$ROOT"
     cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
     exec chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-        LANG=C.UTF-8 CI="${CI:-}" TERM=dumb /bin/bash /src/tests/stacks/trixie-inner.sh "$@"
+        LANG=C.UTF-8 CI="${CI:-}" TERM=dumb VFW_COMMIT="$COMMIT" \
+        /bin/bash /src/tests/stacks/trixie-inner.sh "$@"
 }
+COMMIT=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 export -f inner
-export ROOT SRC
+export ROOT SRC COMMIT
 rc=0
 unshare --mount --fork -- bash -c 'inner "$@"' inner "$@" || rc=$?
 # the root's sandboxes keep their namespaces in the root's /run/netns: none may have
