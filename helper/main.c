@@ -48,6 +48,12 @@ typedef struct {
     VfwVerbFunc run;
 } Verb;
 
+/* One option of parse_verb()'s table: the Verb.options bit that enables it, and its entry. */
+typedef struct {
+    guint flag;
+    GOptionEntry entry;
+} VerbOption;
+
 static gboolean
 verb_hook(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error)
 {
@@ -150,16 +156,21 @@ exit_code_for(const GError *error)
 static gboolean
 parse_verb(const Verb *v, int argc, char **argv, VfwCliArgs *args, GError **error)
 {
-    const GOptionEntry all[] = {
-        { "json", 0, 0, G_OPTION_ARG_NONE, &args->json, "Print JSON (see virt-firewalld(8))",
-          NULL },
-        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &args->dry_run, "Print what would change", NULL },
-        { "offline", 0, 0, G_OPTION_ARG_NONE, &args->offline,
-          "Work from our records alone (at boot)", NULL },
-        { "restart", 0, 0, G_OPTION_ARG_NONE, &args->restart, "Restart a running network at once",
-          NULL },
-        { "address", 0, 0, G_OPTION_ARG_STRING, &args->address,
-          "The guest address the forward goes to", "A" },
+    const VerbOption all[] = {
+        { OPT_JSON,
+          { "json", 0, 0, G_OPTION_ARG_NONE, &args->json, "Print JSON (see virt-firewalld(8))",
+            NULL } },
+        { OPT_DRY_RUN,
+          { "dry-run", 0, 0, G_OPTION_ARG_NONE, &args->dry_run, "Print what would change", NULL } },
+        { OPT_OFFLINE,
+          { "offline", 0, 0, G_OPTION_ARG_NONE, &args->offline,
+            "Work from our records alone (at boot)", NULL } },
+        { OPT_RESTART,
+          { "restart", 0, 0, G_OPTION_ARG_NONE, &args->restart, "Restart a running network at once",
+            NULL } },
+        { OPT_ADDRESS,
+          { "address", 0, 0, G_OPTION_ARG_STRING, &args->address,
+            "The guest address the forward goes to", "A" } },
     };
     GOptionEntry entries[G_N_ELEMENTS(all) + 1] = { { NULL } };
     g_autoptr(GOptionContext) context = NULL;
@@ -169,8 +180,8 @@ parse_verb(const Verb *v, int argc, char **argv, VfwCliArgs *args, GError **erro
     int positional, n = 0;
 
     for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
-        if (v->options & (1u << i))
-            entries[n++] = all[i];
+        if (v->options & all[i].flag)
+            entries[n++] = all[i].entry;
     }
     if (v->actions && argc > 1) {
         for (const Action *a = v->actions; a->name; a++) {
