@@ -81,12 +81,7 @@ tap_ok "sync publishes nat01's port" $VFW sync
 tap_like "converted: LAN -> host:8280 reaches nat01" "$(sb_eventually 5 sb_probe_lan tcp 8280)" \
     "^hello-from-nat01$"
 
-firewall-cmd -q --reload
-check_all "after firewall-cmd --reload"
-sb_restart_firewalld
-check_all "after a firewalld restart"
-sb_restart_libvirtd
-check_all "after a libvirtd restart"
+sb_through_restarts check_all
 
 for d in web01 nat01 open01; do tap_ok "$d stops" sb_domain_destroy "$d"; done
 tap_is "nothing of ours left (runtime forward-ports)" \

@@ -81,12 +81,7 @@ check_all() { # WHEN
     tap_is "$1: host port still closed to the guest" \
         "$(sb_probe_from web01 tcp 192.168.120.1 2223)" ""
 }
-firewall-cmd -q --reload
-check_all "after firewall-cmd --reload"
-sb_restart_firewalld
-check_all "after a firewalld restart"
-sb_restart_libvirtd
-check_all "after a libvirtd restart"
+sb_through_restarts check_all
 
 info=$(firewall-cmd --info-zone=virtfw)
 tap_diag "$info"

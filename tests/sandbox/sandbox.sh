@@ -503,6 +503,21 @@ sb_probe_lan2() { _sb_probe "$SB_LAN2_NS" "$1" "${3:-$SB_HOST2_IP}" "$2"; } # PR
 sb_probe_host() { _sb_probe "" "$1" "${3:-$SB_HOST_IP}" "$2"; }             # PROTO PORT [DEST]
 sb_probe_from() { _sb_probe "$(sb_ns "$1")" "$2" "$3" "$4"; }                # NS PROTO DEST PORT
 
+# sb_through_restarts CHECK [ARGS...]: what survives firewalld and libvirtd going away.
+# Runs firewall-cmd --reload, then a firewalld restart, then a libvirtd restart, each
+# followed by CHECK ARGS... WHEN, WHEN being "after firewall-cmd --reload", "after a
+# firewalld restart", "after a libvirtd restart" (for the check's TAP descriptions). The
+# first two drop every runtime rule and zone binding; in the third, libvirtd reconnects to
+# the guests and networks that kept running without it.
+sb_through_restarts() {
+    firewall-cmd -q --reload
+    "$@" "after firewall-cmd --reload"
+    sb_restart_firewalld
+    "$@" "after a firewalld restart"
+    sb_restart_libvirtd
+    "$@" "after a libvirtd restart"
+}
+
 # ---------------------------------------------------------------------------------
 # TAP
 # ---------------------------------------------------------------------------------
