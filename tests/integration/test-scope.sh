@@ -28,15 +28,6 @@ everything() { # all our policies, runtime and permanent
 }
 entries() { firewall-cmd ${2:-} --ipset="$1" --get-entries; }
 has_entry() { entries "$@" | grep -qxF "$3"; }
-within() { # SECONDS CMD...: poll CMD until it succeeds
-    local i n=$(($1 * 20))
-    shift
-    for ((i = 0; i < n; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    return 1
-}
 entry_in_both() { has_entry virtfw-local "" "$1" && has_entry virtfw-local --permanent "$1"; }
 entry_in_neither() { ! has_entry virtfw-local "" "$1" && ! has_entry virtfw-local --permanent "$1"; }
 lan_answers() { [ "$(sb_probe_lan tcp 8080 "$1" 2>/dev/null)" = "hello-from-web01" ]; }
@@ -197,16 +188,17 @@ tap_like "doctor names the stale set, what it holds and what the host has" "$out
 tap_like "doctor says how hairpin behaves here" "$out" "info hairpin: br_netfilter (on|off): "
 virt-firewalld watch 2>"$SB/watch.log" &
 echo $! >"$SB/pids/watch"
-tap_ok "virt-firewalld watch runs" within 3 grep -q "following" "$SB/watch.log"
+tap_ok "virt-firewalld watch runs" sb_eventually 3 grep -q "following" "$SB/watch.log"
 ip addr add "$LAN_EXTRA/24" dev "$SB_LAN_IF"
 tap_ok "a new address on the uplink is in the set within 2 s (runtime and permanent)" \
-    within 2 entry_in_both "$LAN_EXTRA"
-tap_ok "the LAN client reaches web01 on the new address within 2 s" within 2 lan_answers "$LAN_EXTRA"
+    sb_eventually 2 entry_in_both "$LAN_EXTRA"
+tap_ok "the LAN client reaches web01 on the new address within 2 s" \
+    sb_eventually 2 lan_answers "$LAN_EXTRA"
 ip addr del "$LAN_EXTRA/24" dev "$SB_LAN_IF"
 ip addr del 198.51.100.8/24 dev "$SB_LAN_IF"
 tap_ok "the removed address leaves the set within 2 s (runtime and permanent)" \
-    within 2 entry_in_neither "$LAN_EXTRA"
-tap_ok "status: the set is current again" within 2 virt-firewalld status
+    sb_eventually 2 entry_in_neither "$LAN_EXTRA"
+tap_ok "status: the set is current again" sb_eventually 2 virt-firewalld status
 tap_like "doctor: the sets hold the host's addresses (runtime and permanent)" \
     "$(virt-firewalld doctor 2>&1)" "ok +ipset 'virtfw-local6' \(permanent\) holds the host's addresses: [^
 ]*$SB_HOST_IP6"

@@ -484,18 +484,22 @@ _sb_probe() { # NS|"" PROTO DEST PORT
     return 1
 }
 
-# sb_eventually SECS PROBE...: repeats a probe (sb_probe_lan tcp 8080, ...) until it answers,
-# for at most SECS; prints the answer. For the moments after a firewalld reload or restart:
-# libvirtd re-creates its own rules when it sees the Reloaded signal, after firewall-cmd has
-# returned, and until it has, its reject rules catch the connection.
+# sb_eventually SECS CMD...: runs CMD every 0.1 s until it succeeds, for at most SECS, then
+# once more (whose stderr says why it failed); prints the stdout of the run that succeeded.
+# CMD is a probe (sb_probe_lan tcp 8080, ...: it succeeds only if an answer came, and prints
+# it) or any check of what a daemon does in its own time (watch adding a new address to the
+# set). For the moments after a firewalld reload or restart: libvirtd re-creates its own
+# rules when it sees the Reloaded signal, after firewall-cmd has returned, and until it has,
+# its reject rules catch the connection.
 sb_eventually() {
-    local end=$((SECONDS + $1)) out
+    # in microseconds: $SECONDS counts whole seconds (a window of 2 could last just over 1)
+    local end=$((${EPOCHREALTIME//[!0-9]/} + $1 * 1000000)) out
     shift
-    while [ $SECONDS -lt "$end" ]; do
-        out=$("$@" 2>/dev/null) && [ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
+    while [ "${EPOCHREALTIME//[!0-9]/}" -lt "$end" ]; do
+        out=$("$@" 2>/dev/null) && { [ -z "$out" ] || printf '%s\n' "$out"; return 0; }
         sleep 0.1
     done
-    "$@" # the last try logs why it got no answer
+    "$@" # the last try logs why it failed
 }
 
 sb_probe_lan() { _sb_probe "$SB_LAN_NS" "$1" "${3:-$SB_HOST_IP}" "$2"; }    # PROTO PORT [DEST]
