@@ -49,6 +49,19 @@ def load(d):
     }
 
 
+def side_by_side(w, head, a_head, b_head, a_rows, b_rows, last, cell):
+    """Appends a table to w: one line per row of a_rows (first column: its key), then cell()
+    of that row and of b_rows' row with the same key; '-' where that row is missing or has
+    no column last."""
+    w.append(f"| {head} | {a_head} | {b_head} |\n|---|---|---|")
+    b_by_key = {r[0]: r for r in b_rows}
+    for r in a_rows:
+        other = b_by_key.get(r[0])
+        cells = [cell(x) if x and len(x) > last else "-" for x in (r, other)]
+        w.append(f"| {r[0]} | {cells[0]} | {cells[1]} |")
+    w.append("")
+
+
 def main():
     a_dir, a_name, b_dir, b_name, out = sys.argv[1:6]
     a, b = load(a_dir), load(b_dir)
@@ -64,30 +77,16 @@ def main():
         w.append(f"| {label} | {a['meta'].get(key, '?')} | {b['meta'].get(key, '?')} |")
     w.append("")
     w.append("## Targets\n")
-    w.append(f"| target | {a_name} | {b_name} |\n|---|---|---|")
-    b_targets = {r[0]: r for r in b["targets"]}
-    for r in a["targets"]:
-        other = b_targets.get(r[0])
-        w.append(f"| {r[0]} | {r[1]}: {r[2] if len(r) > 2 else ''} | "
-                 f"{(other[1] + ': ' + other[2]) if other and len(other) > 2 else '-'} |")
-    w.append("")
+    side_by_side(w, "target", a_name, b_name, a["targets"], b["targets"], 2,
+                 lambda r: f"{r[1]}: {r[2]}")
     w.append("## One write's cost: the D-Bus calls of one prepare (1 forward, 1,000 present), ms\n")
     w.append("Every policy write makes firewalld re-check its whole configuration "
              "(`full_check_config`): this is the per-write cost on each firewalld.\n")
-    w.append(f"| call | {a_name} (ours) | {b_name} (ours) |\n|---|---|---|")
-    b_dbus = {r[0]: r for r in b["dbus"]}
-    for r in a["dbus"]:
-        other = b_dbus.get(r[0])
-        w.append(f"| {r[0]} | {r[1]} | {other[1] if other else '-'} |")
-    w.append("")
+    side_by_side(w, "call", f"{a_name} (ours)", f"{b_name} (ours)", a["dbus"], b["dbus"], 1,
+                 lambda r: r[1])
     w.append("## Reload survival (ms): `firewall-cmd --reload` returns / all live after it\n")
-    w.append(f"| forwards | {a_name} | {b_name} |\n|---|---|---|")
-    b_reload = {r[0]: r for r in b["reload"]}
-    for r in a["reload"]:
-        other = b_reload.get(r[0])
-        w.append(f"| {r[0]} | {r[1]} / {r[2]} | "
-                 f"{(other[1] + ' / ' + other[2]) if other and len(other) > 2 else '-'} |")
-    w.append("")
+    side_by_side(w, "forwards", a_name, b_name, a["reload"], b["reload"], 2,
+                 lambda r: f"{r[1]} / {r[2]}")
     with open(out, "w") as f:
         f.write("\n".join(w) + "\n")
 

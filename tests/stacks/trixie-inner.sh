@@ -7,10 +7,10 @@ cd /src
 
 echo "stack trixie: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)" >&2
 bash tests/install-deps.sh
-echo "stack trixie: firewalld $(dpkg-query -W -f='${Version}' firewalld), libvirt $(dpkg-query -W -f='${Version}' libvirt-daemon)" >&2
-
 # libvirt's monolithic libvirtd: Debian 13 builds no modular daemons (no virtqemud or
 # virtnetworkd in any of its libvirt packages, 11.3.0-3+deb13u3)
+echo "stack trixie: firewalld $(dpkg-query -W -f='${Version}' firewalld), libvirt $(dpkg-query -W -f='${Version}' libvirt-daemon)" >&2
+
 # the benchmark on this stack: --bench (results in /src/bench/results/trixie/)
 if [ "${1:-}" = --bench ]; then
     BENCH_BUILD=/var/tmp/vfw-bench BENCH_RESULTS=/src/bench/results/trixie \
