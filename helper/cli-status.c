@@ -11,10 +11,12 @@
 
 #include "firewalld.h"
 #include "hostaddr.h"
+#include "lease.h"
 #include "netzone.h"
 #include "state.h"
 #include "survey.h"
 #include "vfw-error.h"
+#include "virt.h"
 
 typedef struct {
     const char *guest;
@@ -159,9 +161,150 @@ policy_of(const VfwRule *rule)
     return "";
 }
 
+static void
+add_string_or_null(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void
+add_address(JsonBuilder *b, GInetAddress *addr, const char *how)
+{
+    g_autofree char *text = g_inet_address_to_string(addr);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "address");
+    json_builder_add_string_value(b, text);
+    json_builder_set_member_name(b, "family");
+    json_builder_add_string_value(
+        b, g_inet_address_get_family(addr) == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4");
+    json_builder_set_member_name(b, "from");
+    json_builder_add_string_value(b, how);
+    json_builder_end_object(b);
+}
+
+/* One NIC: its network (mode and subnets when the network is active) and the addresses
+ * a forward could be published to: the DHCP reservations for its MAC, its live lease. */
+static void
+add_interface(JsonBuilder *b, const VfwContext *ctx, const VfwSurvey *sv, const VfwInterface *iface)
+{
+    const VfwNetwork *net =
+        iface->network ? g_hash_table_lookup(sv->networks, iface->network) : NULL;
+
+    json_builder_begin_object(b);
+    add_string_or_null(b, "network", iface->network);
+    add_string_or_null(b, "mac", iface->mac);
+    add_string_or_null(b, "mode", net ? vfw_net_mode_to_string(net->mode) : NULL);
+    json_builder_set_member_name(b, "subnets");
+    json_builder_begin_array(b);
+    for (guint i = 0; net && i < net->ips->len; i++) {
+        const VfwNetIp *ip = g_ptr_array_index(net->ips, i);
+        g_autofree char *text = g_inet_address_mask_to_string(ip->subnet);
+        json_builder_add_string_value(b, text);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "addresses");
+    json_builder_begin_array(b);
+    if (net && iface->mac) {
+        static const GSocketFamily families[] = { G_SOCKET_FAMILY_IPV4, G_SOCKET_FAMILY_IPV6 };
+        GInetAddress *reserved[2] = { NULL };
+        for (guint f = 0; f < G_N_ELEMENTS(families); f++) {
+            reserved[f] = vfw_network_reserved_address(net, iface->mac, families[f]);
+            if (reserved[f])
+                add_address(b, reserved[f], "reservation");
+        }
+        if (net->bridge) {
+            g_autofree char *path = g_strdup_printf("%s/%s.status", ctx->dnsmasq_dir, net->bridge);
+            g_autoptr(GInetAddress) leased =
+                vfw_lease_lookup(path, iface->mac, g_get_real_time() / G_USEC_PER_SEC);
+            if (leased && !(reserved[0] && g_inet_address_equal(leased, reserved[0])))
+                add_address(b, leased, "lease");
+        }
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+/* One guest: whether it runs, its NICs, the forwards it declares (with where: only those
+ * of its metadata are for `forward remove`), and why any of them is not published. */
+static void
+add_guest(JsonBuilder *b, const VfwContext *ctx, const VfwSurvey *sv, const VfwDomain *d,
+          const VfwPlan *plan, const char *plan_error)
+{
+    const VfwGuestDecl *decl = NULL;
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(GPtrArray) forwards = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, d->name);
+    json_builder_set_member_name(b, "uuid");
+    json_builder_add_string_value(b, d->uuid);
+    json_builder_set_member_name(b, "running");
+    json_builder_add_boolean_value(b, vfw_survey_is_running(sv, d->uuid));
+    json_builder_set_member_name(b, "interfaces");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < d->interfaces->len; i++)
+        add_interface(b, ctx, sv, g_ptr_array_index(d->interfaces, i));
+    json_builder_end_array(b);
+    decl = vfw_config_lookup_guest(sv->config, d->name, d->uuid, &local_error);
+    if (!local_error)
+        forwards = vfw_collect_forwards(decl, d, &local_error);
+    json_builder_set_member_name(b, "declared");
+    json_builder_begin_array(b);
+    for (guint i = 0; forwards && i < forwards->len; i++) {
+        const VfwDeclForward *f = g_ptr_array_index(forwards, i);
+        g_autofree char *spec = vfw_port_spec_to_string(&f->spec);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "spec");
+        json_builder_add_string_value(b, spec);
+        add_string_or_null(b, "address", f->address);
+        json_builder_set_member_name(b, "origin");
+        json_builder_add_string_value(b, f->origin);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "problems");
+    json_builder_begin_array(b);
+    if (local_error)
+        json_builder_add_string_value(b, local_error->message);
+    else if (plan_error)
+        json_builder_add_string_value(b, plan_error);
+    for (guint i = 0; plan && i < plan->warnings->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(plan->warnings, i));
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+/* "guests": every defined guest, running ones first (what the Cockpit page's form
+ * offers). Guests that do not run come from libvirt's persistent definitions. */
+static void
+add_guests(JsonBuilder *b, const VfwContext *ctx, const VfwSurvey *sv)
+{
+    g_autoptr(virConnect) conn = vfw_virt_connect(NULL, TRUE, NULL);
+    g_autoptr(GPtrArray) inactive = conn ? vfw_virt_inactive_domains(conn, NULL) : NULL;
+
+    json_builder_set_member_name(b, "guests");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < sv->domains->len; i++)
+        add_guest(b, ctx, sv, g_ptr_array_index(sv->domains, i), g_ptr_array_index(sv->plans, i),
+                  g_ptr_array_index(sv->plan_errors, i));
+    for (guint i = 0; inactive && i < inactive->len; i++) {
+        const VfwDomain *d = g_ptr_array_index(inactive, i);
+        if (!vfw_survey_is_running(sv, d->uuid))
+            add_guest(b, ctx, sv, d, NULL, NULL);
+    }
+    json_builder_end_array(b);
+}
+
 /* `status --json`, schema version 1 (virt-firewalld(8)): keys are only ever added. */
 static void
-print_status_json(GArray *rows, GPtrArray *bridges, const HostSet sets[2])
+print_status_json(const VfwContext *ctx, const VfwSurvey *sv, GArray *rows, GPtrArray *bridges,
+                  const HostSet sets[2])
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -235,6 +378,7 @@ print_status_json(GArray *rows, GPtrArray *bridges, const HostSet sets[2])
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    add_guests(b, ctx, sv);
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     json_generator_set_root(gen, root);
@@ -350,7 +494,7 @@ vfw_cli_status(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GEr
     bridges = bridge_rows(ctx, sv);
     load_host_sets(ctx, sv, sets);
     if (json)
-        print_status_json(rows, bridges, sets);
+        print_status_json(ctx, sv, rows, bridges, sets);
     else
         print_status_text(rows, sv, bridges, sets);
     bad += sets[0].stale + sets[1].stale;

@@ -105,6 +105,34 @@ vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **er
 }
 
 /**
+ * vfw_virt_inactive_domains:
+ * Every defined guest that does not run, parsed from its persistent XML. One whose XML
+ * does not parse is left out: nothing of ours is live for it.
+ */
+GPtrArray *
+vfw_virt_inactive_domains(virConnectPtr conn, GError **error)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)vfw_domain_free);
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_INACTIVE);
+
+    if (n < 0) {
+        vfw_virt_set_error(error, "listing guests");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        g_autofree char *xml = virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE);
+        VfwDomain *domain = xml ? vfw_domain_parse(xml, strlen(xml), NULL) : NULL;
+
+        if (domain)
+            g_ptr_array_add(out, domain);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return g_steal_pointer(&out);
+}
+
+/**
  * vfw_virt_active_networks:
  * name -> VfwNetwork for every active libvirt network.
  */

@@ -16,6 +16,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(virNetwork, virNetworkFree)
 
 virConnectPtr vfw_virt_connect(const char *uri, gboolean read_only, GError **error);
 GPtrArray *vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **error);
+GPtrArray *vfw_virt_inactive_domains(virConnectPtr conn, GError **error);
 GHashTable *vfw_virt_active_networks(virConnectPtr conn, GError **error);
 VfwDomain *vfw_virt_domain_live(virDomainPtr dom, GError **error);
 void vfw_virt_set_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

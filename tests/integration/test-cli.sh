@@ -49,6 +49,18 @@ print(d["version"], f["guest"], f["protocol"], f["host"], f["guest_address"], f[
 print(sorted(d["bridges"][0]), sorted(d["host_addresses"][0]))
 ' "$json")" "1 web01 tcp *:8080 192.168.130.10:80 virtfw-pub True True ok
 ['bridge', 'mode', 'network', 'zone'] ['entries', 'ipset', 'stale']"
+tap_is "status --json lists the guest with its network, addresses and declared forwards" \
+    "$(python3 -c '
+import json, sys
+g = json.loads(sys.argv[1])["guests"][0]
+i = g["interfaces"][0]
+f = g["declared"][0]
+print(g["name"], g["running"], i["network"], i["mac"], i["mode"], i["subnets"])
+print([(a["address"], a["family"], a["from"]) for a in i["addresses"]])
+print(f["spec"], f["address"], f["origin"].rsplit("/", 1)[-1], g["problems"])
+' "$json")" "web01 True net30 $MAC1 route ['192.168.130.0/24']
+[('192.168.130.10', 'ipv4', 'reservation')]
+8080:80/tcp None guests.conf:2 []"
 
 firewall-cmd -q --policy=$PUB --remove-forward-port="$R8080"
 out=$($VFW status 2>&1); rc=$?
