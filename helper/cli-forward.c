@@ -78,10 +78,13 @@ set_metadata(virDomainPtr dom, GPtrArray *list, GError **error)
     return TRUE;
 }
 
-/* Publish what the running guest declares now (metadata just changed). */
+/* Publish what the running guest declares now (metadata just changed). @added: the
+ * canonical spec of a forward just added, or NULL: it is refused, before anything is
+ * applied, when the plan leaves it out entirely (its guest address is on a nat, isolated
+ * or bridge network): the operator asked for a port published now, not a declaration. */
 static gboolean
-apply_live(VfwContext *ctx, virConnectPtr conn, virDomainPtr dom, GPtrArray *warnings,
-           GError **error)
+apply_live(VfwContext *ctx, virConnectPtr conn, virDomainPtr dom, const char *added,
+           GPtrArray *warnings, GError **error)
 {
     g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, error);
     g_autoptr(VfwDomain) domain = config ? domain_xml(dom, FALSE, error) : NULL;
@@ -91,6 +94,17 @@ apply_live(VfwContext *ctx, virConnectPtr conn, virDomainPtr dom, GPtrArray *war
 
     if (!plan)
         return FALSE;
+    if (added) {
+        g_autofree char *left_out =
+            g_strdup_printf("guest '%s': forward '%s' not published: ", domain->name, added);
+        for (guint i = 0; i < plan->warnings->len; i++) {
+            const char *w = g_ptr_array_index(plan->warnings, i);
+            if (g_str_has_prefix(w, left_out)) {
+                g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s", w);
+                return FALSE;
+            }
+        }
+    }
     for (guint i = 0; i < plan->warnings->len; i++)
         g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(plan->warnings, i)));
     return vfw_apply_guest(ctx, config, domain, plan, warnings, error);
@@ -154,7 +168,8 @@ forward_edit(VfwContext *ctx, const FwdArgs *args, GPtrArray *warnings, GError *
         g_ptr_array_add(after, &added);
     if (!set_metadata(dom, after, error))
         return FALSE;
-    if (virDomainIsActive(dom) == 1 && !apply_live(ctx, conn, dom, warnings, error)) {
+    if (virDomainIsActive(dom) == 1 &&
+        !apply_live(ctx, conn, dom, adding ? canon : NULL, warnings, error)) {
         /* Nothing half-applied: the metadata goes back as it was. */
         set_metadata(dom, before, NULL);
         return FALSE;

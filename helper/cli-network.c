@@ -33,8 +33,13 @@ typedef struct {
     gboolean dry_run;
 } NetArgs;
 
-static char *
-orig_path(const VfwContext *ctx, const char *name)
+/**
+ * vfw_network_orig_path:
+ * Where `network convert` keeps network @name's original definition for `network revert`
+ * (present: the network is a converted one).
+ */
+char *
+vfw_network_orig_path(const VfwContext *ctx, const char *name)
 {
     g_autofree char *file = g_strdup_printf("%s.orig.xml", name);
 
@@ -264,7 +269,7 @@ network_convert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings,
     g_autoptr(virNetwork) net = NULL;
     g_autofree char *xml = NULL;
     g_autofree char *converted = NULL;
-    g_autofree char *path = orig_path(ctx, args->name);
+    g_autofree char *path = vfw_network_orig_path(ctx, args->name);
     g_autofree char *dir = g_path_get_dirname(path);
 
     if (!conn)
@@ -327,7 +332,7 @@ network_revert(const VfwContext *ctx, const NetArgs *args, GPtrArray *warnings, 
 {
     g_autoptr(virConnect) conn = vfw_virt_connect(NULL, FALSE, error);
     g_autoptr(virNetwork) net = NULL;
-    g_autofree char *path = orig_path(ctx, args->name);
+    g_autofree char *path = vfw_network_orig_path(ctx, args->name);
     g_autofree char *xml = NULL;
     g_autoptr(GPtrArray) losing = NULL;
     guint failed = 0;

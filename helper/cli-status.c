@@ -351,11 +351,14 @@ print_status_json(const VfwContext *ctx, const VfwSurvey *sv, GArray *rows, GPtr
     json_builder_begin_array(b);
     for (guint i = 0; i + 3 < bridges->len; i += 4) {
         static const char *const keys[] = { "network", "mode", "bridge", "zone" };
+        g_autofree char *orig = vfw_network_orig_path(ctx, bridges->pdata[i]);
         json_builder_begin_object(b);
         for (guint k = 0; k < 4; k++) {
             json_builder_set_member_name(b, keys[k]);
             json_builder_add_string_value(b, bridges->pdata[i + k]);
         }
+        json_builder_set_member_name(b, "converted");
+        json_builder_add_boolean_value(b, g_file_test(orig, G_FILE_TEST_EXISTS));
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

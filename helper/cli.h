@@ -25,6 +25,7 @@ gboolean vfw_cli_check(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warni
 gboolean vfw_cli_sync(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings, GError **error);
 gboolean vfw_cli_status(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings,
                         GError **error);
+char *vfw_network_orig_path(const VfwContext *ctx, const char *name);
 gboolean vfw_cli_network(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings,
                          GError **error);
 gboolean vfw_cli_forward(VfwContext *ctx, const VfwCliArgs *args, GPtrArray *warnings,

@@ -48,7 +48,7 @@ f = d["forwards"][0]
 print(d["version"], f["guest"], f["protocol"], f["host"], f["guest_address"], f["policy"], f["runtime"], f["permanent"], f["state"])
 print(sorted(d["bridges"][0]), sorted(d["host_addresses"][0]))
 ' "$json")" "1 web01 tcp *:8080 192.168.130.10:80 virtfw-pub True True ok
-['bridge', 'mode', 'network', 'zone'] ['entries', 'ipset', 'stale']"
+['bridge', 'converted', 'mode', 'network', 'zone'] ['entries', 'ipset', 'stale']"
 tap_is "status --json lists the guest with its network, addresses and declared forwards" \
     "$(python3 -c '
 import json, sys

@@ -25,6 +25,15 @@ tap_is "doctor exits non-zero" "$rc" 1
 tap_like "doctor names the blocker" "$out" \
     "FAIL web01: guest 'web01': forward '8080:80/tcp' not published: network 'natnet' is in nat mode"
 tap_like "doctor names the fix" "$out" "virt-firewalld network convert natnet"
+out=$($VFW forward add web01 8081:80/tcp 2>&1); rc=$?
+tap_is "forward add on the nat network fails: nothing could be published" "$rc" 1
+tap_like "with the reason and the fix" "$out" \
+    "guest 'web01': forward '8081:80/tcp' not published: network 'natnet' is in nat mode.*network convert natnet"
+tap_ok "and leaves no metadata behind" eval "! $VIRSH dumpxml web01 | grep -q 'spec=\"8081:'"
+converted() { $VFW status --json 2>/dev/null | python3 -c '
+import json, sys
+print([b["converted"] for b in json.load(sys.stdin)["bridges"] if b["network"] == "natnet"])'; }
+tap_is "status --json: natnet is not a converted network" "$(converted)" "[False]"
 
 orig=$($VIRSH net-dumpxml --inactive natnet)
 dry=$($VFW network convert natnet --dry-run)
@@ -38,6 +47,7 @@ tap_like "status shows them live right away, no sync needed" "$($VFW status web0
     "web01 +tcp +\*:8080 +192.168.140.10:80 +yes +yes +ok"
 tap_like "the network is now open" "$($VIRSH net-dumpxml natnet)" "<forward mode='open'/>"
 tap_is "its bridge is in zone virtfw" "$(firewall-cmd --get-zone-of-interface=$BR)" virtfw
+tap_is "status --json: natnet is a converted network" "$(converted)" "[True]"
 tap_like "the real guest's tap is back on the bridge" \
     "$(ip -o link show master $BR | grep -o 'vnet[0-9]*' | head -1)" "^vnet[0-9]+$"
 # the fake guest's veth is ours, not libvirt's: put it back on the new bridge
@@ -54,6 +64,7 @@ tap_is "network revert natnet --restart" "$?" 0
 tap_like "revert says which forwards stop working" "$out" \
     "network 'natnet': in nat mode these forwards stop working \(libvirt rejects inbound connections\): guest 'web01': 8080:80/tcp"
 tap_is "revert restores the original definition" "$($VIRSH net-dumpxml --inactive natnet)" "$orig"
+tap_is "status --json: natnet is no longer a converted one" "$(converted)" "[False]"
 tap_is "libvirt zones the nat bridge itself again" \
     "$(firewall-cmd --get-zone-of-interface=$BR)" libvirt
 tap_is "no binding of ours remains (permanent)" \
