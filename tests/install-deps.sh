@@ -35,6 +35,18 @@ PKGS=(
     # the second test stack (tests/stacks/trixie.sh) builds its root with debootstrap
     debootstrap
 )
+# the Cockpit page's suite (cockpit): cockpit-ws serves it, Debian's chromium shows it
+# (driven by playwright-core, from npm below); cockpit-system has the shell's pages.
+# VFW_DEPS_NO_BROWSER=1 (the Debian 13 root, which runs only the integration and
+# packaging suites) leaves them out.
+# node and npm fetch the page's dependencies (npm ci, below; machines that have them from
+# elsewhere, NodeSource's nodejs brings its own npm, keep theirs); the Debian 13 root
+# builds the page from the node_modules its /src already has.
+if [ "${VFW_DEPS_NO_BROWSER:-}" != 1 ]; then
+    PKGS+=(cockpit-ws cockpit-bridge cockpit-system chromium)
+    command -v node >/dev/null || PKGS+=(nodejs)
+    command -v npm >/dev/null || PKGS+=(npm)
+fi
 
 # Names that depend on the release:
 # - libFuzzer's runtime is libclang-rt-NN-dev for the clang NN that 'clang' depends on
@@ -89,4 +101,14 @@ if ! getent passwd libvirt-qemu >/dev/null; then
         echo "install-deps: user 'libvirt-qemu' missing and not root" >&2
         exit 1
     fi
+fi
+
+# the Cockpit page's JavaScript dependencies, exactly as package-lock.json pins them
+# (npm ci), once per change of the lockfile
+cockpit_dir=$(cd "$(dirname "$0")/../cockpit" && pwd)
+if [ "${VFW_DEPS_NO_BROWSER:-}" != 1 ] &&
+    ! cmp -s "$cockpit_dir/package-lock.json" "$cockpit_dir/node_modules/.vfw-lock" 2>/dev/null; then
+    echo "install-deps: npm ci in $cockpit_dir"
+    (cd "$cockpit_dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+    cp "$cockpit_dir/package-lock.json" "$cockpit_dir/node_modules/.vfw-lock"
 fi

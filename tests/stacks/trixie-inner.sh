@@ -6,7 +6,8 @@ set -eu
 cd /src
 
 echo "stack trixie: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)" >&2
-bash tests/install-deps.sh
+# no browser here: the cockpit suite runs on the first stack only
+VFW_DEPS_NO_BROWSER=1 bash tests/install-deps.sh
 # libvirt's monolithic libvirtd: Debian 13 builds no modular daemons (no virtqemud or
 # virtnetworkd in any of its libvirt packages, 11.3.0-3+deb13u3)
 echo "stack trixie: firewalld $(dpkg-query -W -f='${Version}' firewalld), libvirt $(dpkg-query -W -f='${Version}' libvirt-daemon)" >&2
