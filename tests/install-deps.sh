@@ -42,8 +42,11 @@ PKGS=(
 # node and npm fetch the page's dependencies (npm ci, below; machines that have them from
 # elsewhere, NodeSource's nodejs brings its own npm, keep theirs); the Debian 13 root
 # builds the page from the node_modules its /src already has.
+# cockpit-bridge everywhere: the packaging suite installs cockpit-virt-firewalld, which
+# depends on it
+PKGS+=(cockpit-bridge)
 if [ "${VFW_DEPS_NO_BROWSER:-}" != 1 ]; then
-    PKGS+=(cockpit-ws cockpit-bridge cockpit-system chromium)
+    PKGS+=(cockpit-ws cockpit-system chromium)
     command -v node >/dev/null || PKGS+=(nodejs)
     command -v npm >/dev/null || PKGS+=(npm)
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/packaging/build-deb.sh SRC WORKDIR
 #
-# Builds the Debian package of the source tree SRC with `dpkg-buildpackage -us -uc -b`
+# Builds the Debian packages (virt-firewalld, cockpit-virt-firewalld) of the source tree SRC with `dpkg-buildpackage -us -uc -b`
 # from a clean copy of it: in a git checkout its tracked and untracked-but-not-ignored
 # files as they are in the working tree (so uncommitted changes are tested), else every
 # file but build directories. Prints the .deb's path on stdout; chatter and the build
@@ -34,6 +34,15 @@ else
         ! -type d -print0 | tar --null --no-recursion -T - -cf - | tar -xf - -C "$stage")
 fi
 [ -f "$stage/debian/control" ] || { msg "no debian/control in $src"; exit 1; }
+# the Cockpit page bundles PatternFly from cockpit/node_modules (ignored by git; npm ci
+# puts it there): a Debian source package carries it as its own component tarball
+pf=cockpit/node_modules/@patternfly
+if [ -d "$src/$pf/patternfly" ]; then
+    mkdir -p "$stage/$pf" && cp -a "$src/$pf/patternfly" "$stage/$pf/"
+else
+    msg "no $src/$pf: run 'npm ci' in cockpit/ (tests/install-deps.sh does)"
+    exit 1
+fi
 
 # the tree's identity, leaving out files that cannot change the package (test drivers,
 # the demo, examples, the RPM spec: only their presence matters, for meson.build)

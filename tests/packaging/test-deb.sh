@@ -84,6 +84,15 @@ tap_is "conffiles: the main configuration" \
 tap_like "Depends: firewalld, libvirt-daemon" "$(dpkg-deb -f "$DEB" Depends)" \
     "^firewalld, libvirt-daemon, "
 
+CDEB=$(ls "$(dirname "$DEB")"/cockpit-virt-firewalld_*_all.deb 2>/dev/null | head -n 1)
+tap_ok "dpkg-buildpackage also built cockpit-virt-firewalld (Architecture: all)" test -f "$CDEB"
+clisting=$(dpkg-deb -c "$CDEB" | awk '{ print $6 }' | sed 's|^\./|/|' | grep -v '/$' |
+    grep -v '^/usr/share/doc/cockpit-virt-firewalld/' | sort)
+tap_is "cockpit-virt-firewalld holds the page and nothing else (but its docs)" "$clisting" \
+    "$(printf '/usr/share/cockpit/virt-firewalld/%s\n' index.html index.js manifest.json po.de.js virt-firewalld.css)"
+tap_is "cockpit-virt-firewalld: Depends: cockpit-bridge, virt-firewalld of this build" \
+    "$(dpkg-deb -f "$CDEB" Depends)" "cockpit-bridge, virt-firewalld (>= $V1)"
+
 # --- install ---------------------------------------------------------------------------
 sb_time t_install dpkg -i "$DEB" >"$SB/dpkg-install.log" 2>&1 </dev/null
 rc=$?
@@ -93,6 +102,14 @@ tap_is "the qemu hook link points to the hook binary" \
     "$(readlink -f /etc/libvirt/hooks/qemu.d/virt-firewalld)" /usr/libexec/virt-firewalld-hook
 tap_like "the installed binary runs" "$(virt-firewalld version 2>&1)" "${V1%-*}"
 tap_ok "the state directory exists (postinst ran systemd-tmpfiles)" test -d /run/virt-firewalld
+sb_time t_cinstall dpkg -i "$CDEB" >"$SB/dpkg-cockpit.log" 2>&1 </dev/null
+tap_is "dpkg -i installs cockpit-virt-firewalld next to it (${t_cinstall} ms)" "$?" 0 ||
+    tap_diag "$(cat "$SB/dpkg-cockpit.log")"
+tap_is "its manifest puts 'Published ports' into Cockpit's menu" "$(python3 -c '
+import json; print(json.load(open("/usr/share/cockpit/virt-firewalld/manifest.json"))["menu"]["index"]["label"])')" \
+    "Published ports"
+tap_ok "dpkg --purge cockpit-virt-firewalld removes the page" \
+    sh -c 'dpkg --purge cockpit-virt-firewalld >/dev/null 2>&1 && ! test -e /usr/share/cockpit/virt-firewalld'
 
 sb_start_all || tap_bail "stack did not start"
 tap_like "firewalld loaded our policies from /usr/lib/firewalld" "$(firewall-cmd --get-policies)" \

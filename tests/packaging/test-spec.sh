@@ -68,7 +68,7 @@ spec_version=$(rpmspec "${rpmopts[@]}" -q --srpm --qf '%{VERSION}' "$spec" 2>/de
 meson_version=$(meson introspect --projectinfo "$build" | $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
 check "spec Version ($spec_version) is the project's" \
     "$([ "$spec_version" = "$meson_version" ] || echo "meson.build says $meson_version")"
-for m in '^%meson$' '^%meson_build$' '^%meson_install$' '^%meson_test --suite unit$' '^%firewalld_reload$' \
+for m in '^%meson -Dcockpit=enabled$' '^%meson_build$' '^%meson_install$' '^%meson_test --suite unit$' '^%firewalld_reload$' \
     '^%tmpfiles_create ' 'try-restart libvirtd.service virtqemud.service virtnetworkd.service'; do
     m2=${m#^}
     check "spec uses ${m2%\$}" "$(grep -q -- "$m" "$spec" || echo "not found in $spec")"
@@ -238,6 +238,14 @@ if [ -z "$how" ] || [ ! -s "$tmp/rpm/SOURCES/$name_ver.tar.xz" ]; then
     finish
 fi
 echo "# Source0 from: $how"
+# Source1: PatternFly for the Cockpit page, as npm ci put it into cockpit/node_modules
+nm_tar=$tmp/rpm/SOURCES/cockpit-virt-firewalld-node-modules-$spec_version.tar.gz
+if [ -d "$src/cockpit/node_modules/@patternfly/patternfly" ]; then
+    tar -C "$src/cockpit" -czf "$nm_tar" node_modules/@patternfly
+else
+    notok "Source1: cockpit/node_modules holds PatternFly" "run 'npm ci' in cockpit/ (tests/install-deps.sh does)"
+    finish
+fi
 
 t0=$(date +%s)
 if rpmbuild "${rpmopts[@]}" --nodeps -bb "$spec" >"$tmp/rpmbuild.log" 2>&1; then
@@ -258,11 +266,18 @@ echo "# $(basename "$rpmfile")"
 
 # payload (files and links; not directories, build-id links, docs) against the build
 norm() { sed -E 's/\.(gz|xz|bz2|zst)$//' | sort; }
-rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpmfile" 2>/dev/null |
+cockpit_rpm=$(ls "$tmp"/rpm/RPMS/noarch/cockpit-virt-firewalld-"$spec_version"-*.noarch.rpm 2>/dev/null | head -n 1)
+if [ -z "$cockpit_rpm" ]; then
+    notok "rpmbuild wrote the cockpit-virt-firewalld RPM"
+    finish
+fi
+echo "# $(basename "$cockpit_rpm")"
+# the two packages' payloads together are what the build installs
+rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpmfile" "$cockpit_rpm" 2>/dev/null |
     awk '$1 !~ /^d/ { print $2 }' | grep -Ev '^/usr/lib/\.build-id/|^/usr/share/doc/|^/usr/share/licenses/' | norm >"$tmp/rpm-files"
 if [ -d "$tmp/dest" ]; then
     (cd "$tmp/dest" && find . ! -type d | sed 's|^\.||') | norm >"$tmp/dest-files"
-    check "the RPM's payload is what the build installs" "$(diff "$tmp/dest-files" "$tmp/rpm-files" |
+    check "the RPMs' payloads are what the build installs" "$(diff "$tmp/dest-files" "$tmp/rpm-files" |
         sed -n 's/^< /only in the build: /p; s/^> /only in the RPM: /p')"
 fi
 check "the RPM marks the main configuration %config(noreplace)" \
@@ -276,4 +291,10 @@ for s in 'firewall-cmd --reload' 'systemctl --no-reload preset virt-firewalld-sy
 done
 check "Requires firewalld and libvirt-daemon" \
     "$(rpm -qp --requires "$rpmfile" | grep -cxE 'firewalld|libvirt-daemon' | grep -qx 2 || echo "$(rpm -qp --requires "$rpmfile")")"
+check "cockpit-virt-firewalld holds the page (manifest, page, script, bundled CSS)" \
+    "$(for f in manifest.json index.html index.js virt-firewalld.css po.de.js; do
+        rpm -qpl "$cockpit_rpm" | grep -qxF "/usr/share/cockpit/virt-firewalld/$f" || echo "missing: $f"; done)"
+check "cockpit-virt-firewalld requires cockpit-bridge and virt-firewalld of the same build" \
+    "$(req=$(rpm -qp --requires "$cockpit_rpm"); grep -qx 'cockpit-bridge' <<<"$req" &&
+        grep -qx "virt-firewalld = $spec_version-.*" <<<"$req" || echo "$req")"
 finish
