@@ -20,6 +20,8 @@ PKGS=(
     # build
     meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-dev-bin
     libxml2-dev libvirt-dev libxml2-utils libjson-glib-dev clang-format
+    # the Cockpit page: its translations (xgettext, msgfmt in the style suite)
+    gettext
     # the real stack the integration suites run
     dbus firewalld nftables iptables libvirt-daemon libvirt-daemon-driver-qemu
     libvirt-clients dnsmasq-base iproute2 socat qemu-system-x86 busybox procps
