@@ -23,6 +23,9 @@
     let polls = 0;
     let pollTimer = null;
     let pending = false; /* a poll is under way */
+    let current = Promise.resolve(); /* that poll */
+    let again = false; /* poll once more when it ends */
+    let dirty = false; /* an action ended; the page shows what it changed only after the next poll */
     let busy = false; /* an action is under way: actions and polls do not overlap */
     let admin = null; /* cockpit.permission({ admin: true }): allowed is true, false or null */
     let lastUpdate = null;
@@ -328,7 +331,7 @@
                     [_("Switch to administrative access in Cockpit's top bar.")])
             : "");
         updateForm();
-        document.getElementById("vfw-app").setAttribute("aria-busy", busy || !status ? "true" : "false");
+        document.getElementById("vfw-app").setAttribute("aria-busy", busy || dirty || !status ? "true" : "false");
     }
 
     /* ---- the form ------------------------------------------------------------------ */
@@ -438,6 +441,7 @@
         renderAll();
         return promise.finally(() => {
             busy = false;
+            dirty = true;
             return refresh(true);
         });
     }
@@ -502,19 +506,19 @@
             const args = ["network", action, name];
             if (restart.checked)
                 args.push("--restart");
-            vfwWithWarnings(args).then(warnings => {
-                dialog.close();
+            /* busy until the page shows the outcome (withBusy refreshes everything) */
+            withBusy(vfwWithWarnings(args).then(warnings => {
                 notice = {
                     kind: warnings.length ? "warning" : "success",
                     title: convert ? cockpit.format(_("Network $0 is now under firewalld"), name)
                         : cockpit.format(_("Network $0 is libvirt's nat network again"), name),
                     lines: warnings,
                 };
-                refresh(true);
+                dialog.close();
             }, ex => {
                 confirm.disabled = false;
                 error.replaceChildren(alert("danger", ex.message));
-            });
+            }));
         }, { id: "vfw-dialog-confirm" });
         const changes = convert
             ? [cockpit.format(_("libvirt stops writing firewall rules for $0; its bridge $1 goes into firewalld's zone virtfw, where guests reach DHCP and DNS on the host and nothing else."), name, bridge.bridge),
@@ -566,9 +570,12 @@
     }
 
     function refresh(withDoctor) {
-        if (pending)
-            return Promise.resolve();
+        if (pending) {
+            again = true; /* right after the poll under way, which may predate a change */
+            return current;
+        }
         pending = true;
+        const clears = dirty;
         clearTimeout(pollTimer);
         const jobs = [vfw(["status", "--json"], true).then(out => {
             status = JSON.parse(out);
@@ -580,11 +587,18 @@
         if (withDoctor || polls % DOCTOR_EVERY === 0)
             jobs.push(runDoctor(false));
         polls++;
-        return Promise.all(jobs).finally(() => {
+        current = Promise.all(jobs).finally(() => {
             pending = false;
+            if (clears)
+                dirty = false;
+            if (again) {
+                again = false;
+                return refresh(true);
+            }
             renderAll();
             pollTimer = setTimeout(() => { if (!busy) refresh(false) }, POLL_MS);
         });
+        return current;
     }
 
     function init() {
