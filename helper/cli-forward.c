@@ -31,18 +31,6 @@ lookup_domain(virConnectPtr conn, const char *guest, GError **error)
     return dom;
 }
 
-static VfwDomain *
-domain_xml(virDomainPtr dom, gboolean inactive, GError **error)
-{
-    g_autofree char *xml = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
-
-    if (!xml) {
-        vfw_virt_set_error(error, "guest '%s'", virDomainGetName(dom));
-        return NULL;
-    }
-    return vfw_domain_parse(xml, strlen(xml), error);
-}
-
 /* <forwards> with every forward of @list; children unprefixed, as `virsh metadata` writes. */
 static char *
 metadata_xml(GPtrArray *list)
@@ -78,32 +66,55 @@ set_metadata(virDomainPtr dom, GPtrArray *list, GError **error)
     return TRUE;
 }
 
-/* Publish what the running guest declares now (metadata just changed). @added: the
- * canonical spec of a forward just added, or NULL: it is refused, before anything is
- * applied, when the plan leaves it out entirely (its guest address is on a nat, isolated
- * or bridge network): the operator asked for a port published now, not a declaration. */
+/* Whether @plan publishes @spec at all, for some address family or through a DHCP lease.
+ * The rules of no other forward of the guest match: vfw_collect_forwards() refuses
+ * overlapping host ports. */
 static gboolean
-apply_live(VfwContext *ctx, virConnectPtr conn, virDomainPtr dom, const char *added,
+plan_publishes(const VfwPlan *plan, const VfwPortSpec *spec)
+{
+    for (guint i = 0; i < plan->rules->len; i++) {
+        const VfwRule *rule = g_ptr_array_index(plan->rules, i);
+        if (rule->kind == VFW_RULE_FORWARD && vfw_port_spec_overlaps(&rule->spec, spec))
+            return TRUE;
+    }
+    for (guint i = 0; i < plan->leases->len; i++) {
+        const VfwLeaseForward *lf = g_ptr_array_index(plan->leases, i);
+        if (vfw_port_spec_overlaps(&lf->spec, spec))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Publish what the running guest declares now (metadata just changed). @added: a forward
+ * just added, or NULL: it is refused, before anything is applied, when the plan publishes
+ * it nowhere (its guest address is on a nat, isolated or bridge network): the operator
+ * asked for a port published now, not a declaration. The error is the plan's own reason. */
+static gboolean
+apply_live(VfwContext *ctx, virConnectPtr conn, virDomainPtr dom, const VfwPortSpec *added,
            GPtrArray *warnings, GError **error)
 {
     g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, error);
-    g_autoptr(VfwDomain) domain = config ? domain_xml(dom, FALSE, error) : NULL;
+    g_autoptr(VfwDomain) domain = config ? vfw_virt_domain(dom, FALSE, error) : NULL;
     g_autoptr(GHashTable) networks = domain ? vfw_virt_active_networks(conn, error) : NULL;
     g_autoptr(VfwPlan) plan =
         networks ? vfw_plan_for_domain(config, domain, networks, error) : NULL;
 
     if (!plan)
         return FALSE;
-    if (added) {
+    if (added && !plan_publishes(plan, added)) {
+        g_autofree char *canon = vfw_port_spec_to_string(added);
         g_autofree char *left_out =
-            g_strdup_printf("guest '%s': forward '%s' not published: ", domain->name, added);
+            g_strdup_printf("guest '%s': forward '%s' not published", domain->name, canon);
+        const char *why = left_out;
         for (guint i = 0; i < plan->warnings->len; i++) {
             const char *w = g_ptr_array_index(plan->warnings, i);
             if (g_str_has_prefix(w, left_out)) {
-                g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s", w);
-                return FALSE;
+                why = w;
+                break;
             }
         }
+        g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG, "%s", why);
+        return FALSE;
     }
     for (guint i = 0; i < plan->warnings->len; i++)
         g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(plan->warnings, i)));
@@ -139,7 +150,7 @@ forward_edit(VfwContext *ctx, const FwdArgs *args, GPtrArray *warnings, GError *
     if (!vfw_port_spec_parse_declared(args->spec, &spec, error))
         return FALSE;
     canon = vfw_port_spec_to_string(&spec);
-    current = domain_xml(dom, virDomainIsActive(dom) != 1, error);
+    current = vfw_virt_domain(dom, virDomainIsActive(dom) != 1, error);
     if (!current)
         return FALSE;
     before = copy_meta(current->meta_forwards);
@@ -169,7 +180,7 @@ forward_edit(VfwContext *ctx, const FwdArgs *args, GPtrArray *warnings, GError *
     if (!set_metadata(dom, after, error))
         return FALSE;
     if (virDomainIsActive(dom) == 1 &&
-        !apply_live(ctx, conn, dom, adding ? canon : NULL, warnings, error)) {
+        !apply_live(ctx, conn, dom, adding ? &spec : NULL, warnings, error)) {
         /* Nothing half-applied: the metadata goes back as it was. */
         set_metadata(dom, before, NULL);
         return FALSE;
@@ -187,7 +198,7 @@ forward_list(VfwContext *ctx, const FwdArgs *args, GError **error)
     g_autoptr(GPtrArray) forwards = NULL;
     const VfwGuestDecl *decl;
 
-    if (!dom || !(domain = domain_xml(dom, virDomainIsActive(dom) != 1, error)) ||
+    if (!dom || !(domain = vfw_virt_domain(dom, virDomainIsActive(dom) != 1, error)) ||
         !(config = vfw_config_load(ctx->confdir, error)))
         return FALSE;
     decl = vfw_config_lookup_guest(config, domain->name, domain->uuid, error);

@@ -161,8 +161,9 @@ policy_of(const VfwRule *rule)
     return "";
 }
 
+/* Member @name of the object being built: @value, or null when it is NULL. */
 static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
+member_string(JsonBuilder *b, const char *name, const char *value)
 {
     json_builder_set_member_name(b, name);
     if (value)
@@ -177,13 +178,10 @@ add_address(JsonBuilder *b, GInetAddress *addr, const char *how)
     g_autofree char *text = g_inet_address_to_string(addr);
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "address");
-    json_builder_add_string_value(b, text);
-    json_builder_set_member_name(b, "family");
-    json_builder_add_string_value(
-        b, g_inet_address_get_family(addr) == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4");
-    json_builder_set_member_name(b, "from");
-    json_builder_add_string_value(b, how);
+    member_string(b, "address", text);
+    member_string(b, "family",
+                  g_inet_address_get_family(addr) == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4");
+    member_string(b, "from", how);
     json_builder_end_object(b);
 }
 
@@ -196,9 +194,9 @@ add_interface(JsonBuilder *b, const VfwContext *ctx, const VfwSurvey *sv, const 
         iface->network ? g_hash_table_lookup(sv->networks, iface->network) : NULL;
 
     json_builder_begin_object(b);
-    add_string_or_null(b, "network", iface->network);
-    add_string_or_null(b, "mac", iface->mac);
-    add_string_or_null(b, "mode", net ? vfw_net_mode_to_string(net->mode) : NULL);
+    member_string(b, "network", iface->network);
+    member_string(b, "mac", iface->mac);
+    member_string(b, "mode", net ? vfw_net_mode_to_string(net->mode) : NULL);
     json_builder_set_member_name(b, "subnets");
     json_builder_begin_array(b);
     for (guint i = 0; net && i < net->ips->len; i++) {
@@ -240,10 +238,8 @@ add_guest(JsonBuilder *b, const VfwContext *ctx, const VfwSurvey *sv, const VfwD
     g_autoptr(GPtrArray) forwards = NULL;
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, d->name);
-    json_builder_set_member_name(b, "uuid");
-    json_builder_add_string_value(b, d->uuid);
+    member_string(b, "name", d->name);
+    member_string(b, "uuid", d->uuid);
     json_builder_set_member_name(b, "running");
     json_builder_add_boolean_value(b, vfw_survey_is_running(sv, d->uuid));
     json_builder_set_member_name(b, "interfaces");
@@ -260,11 +256,9 @@ add_guest(JsonBuilder *b, const VfwContext *ctx, const VfwSurvey *sv, const VfwD
         const VfwDeclForward *f = g_ptr_array_index(forwards, i);
         g_autofree char *spec = vfw_port_spec_to_string(&f->spec);
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "spec");
-        json_builder_add_string_value(b, spec);
-        add_string_or_null(b, "address", f->address);
-        json_builder_set_member_name(b, "origin");
-        json_builder_add_string_value(b, f->origin);
+        member_string(b, "spec", spec);
+        member_string(b, "address", f->address);
+        member_string(b, "origin", f->origin);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -321,29 +315,19 @@ print_status_json(const VfwContext *ctx, const VfwSurvey *sv, GArray *rows, GPtr
         g_autofree char *host = host_side(row->rule);
         g_autofree char *dest = guest_side(row->rule);
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "guest");
-        json_builder_add_string_value(b, row->guest);
-        json_builder_set_member_name(b, "uuid");
-        json_builder_add_string_value(b, row->uuid);
-        json_builder_set_member_name(b, "protocol");
-        json_builder_add_string_value(b, vfw_proto_to_string(row->rule->spec.proto));
-        json_builder_set_member_name(b, "family");
-        json_builder_add_string_value(b,
-                                      row->rule->family == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4");
-        json_builder_set_member_name(b, "host");
-        json_builder_add_string_value(b, host);
-        json_builder_set_member_name(b, "guest_address");
-        json_builder_add_string_value(b, dest);
-        json_builder_set_member_name(b, "policy");
-        json_builder_add_string_value(b, policy_of(row->rule));
+        member_string(b, "guest", row->guest);
+        member_string(b, "uuid", row->uuid);
+        member_string(b, "protocol", vfw_proto_to_string(row->rule->spec.proto));
+        member_string(b, "family", row->rule->family == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4");
+        member_string(b, "host", host);
+        member_string(b, "guest_address", dest);
+        member_string(b, "policy", policy_of(row->rule));
         json_builder_set_member_name(b, "runtime");
         json_builder_add_boolean_value(b, row->runtime);
         json_builder_set_member_name(b, "permanent");
         json_builder_add_boolean_value(b, row->permanent);
-        json_builder_set_member_name(b, "state");
-        json_builder_add_string_value(b, row->state);
-        json_builder_set_member_name(b, "rich_rule");
-        json_builder_add_string_value(b, row->rule->rich_rule);
+        member_string(b, "state", row->state);
+        member_string(b, "rich_rule", row->rule->rich_rule);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -353,10 +337,8 @@ print_status_json(const VfwContext *ctx, const VfwSurvey *sv, GArray *rows, GPtr
         static const char *const keys[] = { "network", "mode", "bridge", "zone" };
         g_autofree char *orig = vfw_network_orig_path(ctx, bridges->pdata[i]);
         json_builder_begin_object(b);
-        for (guint k = 0; k < 4; k++) {
-            json_builder_set_member_name(b, keys[k]);
-            json_builder_add_string_value(b, bridges->pdata[i + k]);
-        }
+        for (guint k = 0; k < 4; k++)
+            member_string(b, keys[k], bridges->pdata[i + k]);
         json_builder_set_member_name(b, "converted");
         json_builder_add_boolean_value(b, g_file_test(orig, G_FILE_TEST_EXISTS));
         json_builder_end_object(b);
@@ -367,8 +349,7 @@ print_status_json(const VfwContext *ctx, const VfwSurvey *sv, GArray *rows, GPtr
     for (guint i = 0; i < 2; i++) {
         g_auto(GStrv) have = sets[i].entries ? g_strsplit(sets[i].entries, " ", -1) : NULL;
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "ipset");
-        json_builder_add_string_value(b, sets[i].ipset);
+        member_string(b, "ipset", sets[i].ipset);
         json_builder_set_member_name(b, "stale");
         json_builder_add_boolean_value(b, sets[i].stale);
         json_builder_set_member_name(b, "entries");

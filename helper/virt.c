@@ -51,13 +51,14 @@ vfw_virt_connect(const char *uri, gboolean read_only, GError **error)
 }
 
 /**
- * vfw_virt_domain_live:
- * The parsed live XML (metadata included) of @dom.
+ * vfw_virt_domain:
+ * The parsed XML (metadata included) of @dom: its live definition, or with @inactive its
+ * persistent one.
  */
 VfwDomain *
-vfw_virt_domain_live(virDomainPtr dom, GError **error)
+vfw_virt_domain(virDomainPtr dom, gboolean inactive, GError **error)
 {
-    g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+    g_autofree char *xml = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
 
     if (!xml) {
         vfw_virt_set_error(error, "guest '%s'", virDomainGetName(dom));
@@ -66,18 +67,16 @@ vfw_virt_domain_live(virDomainPtr dom, GError **error)
     return vfw_domain_parse(xml, strlen(xml), error);
 }
 
-/**
- * vfw_virt_running_domains:
- * Every running guest, parsed from its live XML. A guest that still runs but whose live
- * XML does not parse goes into @unreadable (UUID -> message; may be NULL), not away: it
- * has not stopped, and what we published for it must stay.
- */
-GPtrArray *
-vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **error)
+/* The guests virConnectListAllDomains() lists with @flags, each parsed from its live XML
+ * (@inactive FALSE) or its persistent one. One whose XML does not parse is left out; when
+ * it runs and @unreadable is given, it goes there (UUID -> message). */
+static GPtrArray *
+list_domains(virConnectPtr conn, unsigned int flags, gboolean inactive, GHashTable *unreadable,
+             GError **error)
 {
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)vfw_domain_free);
     virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    int n = virConnectListAllDomains(conn, &doms, flags);
 
     if (n < 0) {
         vfw_virt_set_error(error, "listing guests");
@@ -85,7 +84,7 @@ vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **er
     }
     for (int i = 0; i < n; i++) {
         g_autoptr(GError) local_error = NULL;
-        VfwDomain *domain = vfw_virt_domain_live(doms[i], &local_error);
+        VfwDomain *domain = vfw_virt_domain(doms[i], inactive, &local_error);
         char uuid[VIR_UUID_STRING_BUFLEN];
 
         /* A guest gone between list and dumpxml is simply not running any more. */
@@ -105,6 +104,18 @@ vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **er
 }
 
 /**
+ * vfw_virt_running_domains:
+ * Every running guest, parsed from its live XML. A guest that still runs but whose live
+ * XML does not parse goes into @unreadable (UUID -> message; may be NULL), not away: it
+ * has not stopped, and what we published for it must stay.
+ */
+GPtrArray *
+vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **error)
+{
+    return list_domains(conn, VIR_CONNECT_LIST_DOMAINS_ACTIVE, FALSE, unreadable, error);
+}
+
+/**
  * vfw_virt_inactive_domains:
  * Every defined guest that does not run, parsed from its persistent XML. One whose XML
  * does not parse is left out: nothing of ours is live for it.
@@ -112,24 +123,7 @@ vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **er
 GPtrArray *
 vfw_virt_inactive_domains(virConnectPtr conn, GError **error)
 {
-    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)vfw_domain_free);
-    virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_INACTIVE);
-
-    if (n < 0) {
-        vfw_virt_set_error(error, "listing guests");
-        return NULL;
-    }
-    for (int i = 0; i < n; i++) {
-        g_autofree char *xml = virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE);
-        VfwDomain *domain = xml ? vfw_domain_parse(xml, strlen(xml), NULL) : NULL;
-
-        if (domain)
-            g_ptr_array_add(out, domain);
-        virDomainFree(doms[i]);
-    }
-    free(doms);
-    return g_steal_pointer(&out);
+    return list_domains(conn, VIR_CONNECT_LIST_DOMAINS_INACTIVE, TRUE, NULL, error);
 }
 
 /**

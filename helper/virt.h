@@ -18,5 +18,5 @@ virConnectPtr vfw_virt_connect(const char *uri, gboolean read_only, GError **err
 GPtrArray *vfw_virt_running_domains(virConnectPtr conn, GHashTable *unreadable, GError **error);
 GPtrArray *vfw_virt_inactive_domains(virConnectPtr conn, GError **error);
 GHashTable *vfw_virt_active_networks(virConnectPtr conn, GError **error);
-VfwDomain *vfw_virt_domain_live(virDomainPtr dom, GError **error);
+VfwDomain *vfw_virt_domain(virDomainPtr dom, gboolean inactive, GError **error);
 void vfw_virt_set_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
