@@ -105,12 +105,10 @@
 
     /* ---- the CLI ------------------------------------------------------------------ */
 
-    /* Runs `virt-firewalld ARGS...` as root. Resolves with its stdout; rejects with an
-     * Error whose message is the CLI's own (stderr, without the program name). With
-     * okOne, exit status 1 (status and doctor: "something is missing or wrong") still
-     * resolves, since stdout holds the full answer. The exit status travels on stdout's
-     * last line: a shell wrapper does not depend on how this Cockpit version passes
-     * output along with a failed process. */
+    /* Runs `virt-firewalld ARGS...` as root and resolves with { rc, out, err }: its exit
+     * status, stdout and stderr. A shell wrapper hands all three over on stdout (stderr
+     * after a marker line), so this does not depend on how a Cockpit version passes output
+     * and messages along with a process that failed or succeeded. */
     /* cockpit.spawn as a native Promise: older Cockpit versions return their own
      * deferred, whose then() lets an exception thrown in a handler escape instead of
      * rejecting */
@@ -121,40 +119,48 @@
         });
     }
 
-    function vfw(args, okOne) {
-        const script = 'virt-firewalld "$@"; rc=$?; echo; echo "vfw-exit=$rc"; exit 0';
-        return spawn(["/bin/sh", "-c", script, "sh", ...args])
-                .then(out => {
-                    const m = out.match(/\n?vfw-exit=(\d+)\n?$/);
-                    const rc = m ? Number(m[1]) : -1;
-                    const stdout = m ? out.slice(0, m.index) : out;
-                    if (rc === 0 || (okOne && rc === 1))
-                        return stdout;
-                    throw new Error(rc === -1 ? _("virt-firewalld did not finish") : cliMessage(stdout));
-                }, ex => { throw new Error(cliMessage(ex.message || String(ex))) });
+    const MARK = "\n\x1evfw-exit=";
+    function run(args) {
+        const script = 'e=$(mktemp) || exit 1; virt-firewalld "$@" 2>"$e"; rc=$?; ' +
+            'printf "\\n\\036vfw-exit=%s\\n" "$rc"; cat "$e"; rm -f "$e"; exit 0';
+        return spawn(["/bin/sh", "-c", script, "sh", ...args]).then(text => {
+            const at = text.lastIndexOf(MARK);
+            if (at < 0)
+                throw new Error(_("virt-firewalld did not finish"));
+            const rest = text.slice(at + MARK.length);
+            const nl = rest.indexOf("\n");
+            return { rc: Number(rest.slice(0, nl)), out: text.slice(0, at), err: rest.slice(nl + 1) };
+        }, ex => { throw new Error(cliMessage(ex.message || String(ex))) });
     }
 
+    /* stdout of a command that succeeded; with okOne also of exit status 1 (status and
+     * doctor: "something is missing or wrong", stdout holds the full answer). Rejects with
+     * the CLI's own message. */
+    function vfw(args, okOne) {
+        return run(args).then(r => {
+            if (r.rc === 0 || (okOne && r.rc === 1))
+                return r.out;
+            throw new Error(cliMessage(r.err) || _("virt-firewalld failed"));
+        });
+    }
+
+    /* an action: resolves with its warnings, rejects with the CLI's own message */
+    function vfwWithWarnings(args) {
+        return run(args).then(r => {
+            const text = cliMessage(r.err);
+            if (r.rc !== 0)
+                throw new Error(text || _("virt-firewalld failed"));
+            return text.split("\n").filter(l => l.startsWith("warning: "))
+                    .map(l => l.slice("warning: ".length));
+        });
+    }
+
+    /* stderr without the program name and the usage hint */
     function cliMessage(text) {
         return text.split("\n")
                 .map(l => l.replace(/^virt-firewalld: /, ""))
                 .filter(l => l.trim() !== "" && !l.startsWith("Try 'virt-firewalld"))
                 .join("\n");
-    }
-
-    /* the stderr lines of the last successful command: spawn with err "message" hands
-     * them over only on failure, so actions run through this to show warnings */
-    function vfwWithWarnings(args) {
-        const script = 'virt-firewalld "$@" 2>&1; rc=$?; echo "vfw-exit=$rc"; exit 0';
-        return spawn(["/bin/sh", "-c", script, "sh", ...args])
-                .then(out => {
-                    const m = out.match(/vfw-exit=(\d+)\n?$/);
-                    const rc = m ? Number(m[1]) : -1;
-                    const text = cliMessage(m ? out.slice(0, m.index) : out);
-                    if (rc !== 0)
-                        throw new Error(text || _("virt-firewalld failed"));
-                    return text.split("\n").filter(l => l.startsWith("warning: "))
-                            .map(l => l.slice("warning: ".length));
-                }, ex => { throw new Error(cliMessage(ex.message || String(ex))) });
     }
 
     /* ---- doctor's text output ------------------------------------------------------ */
@@ -336,6 +342,12 @@
 
     /* ---- the form ------------------------------------------------------------------ */
 
+    /* the help under each field of the form, when it shows no error */
+    const FIELD_HELP = {
+        "vfw-address": _("Its DHCP reservation or lease, unless you choose one."),
+        "vfw-spec": _("As docker -p: [HOSTADDR:]HOSTPORT[:GUESTPORT][/tcp|udp|sctp]"),
+    };
+
     function formGroup(id, text, control, helper) {
         return h("div", { class: "pf-v6-c-form__group" },
                  h("div", { class: "pf-v6-c-form__group-label" },
@@ -363,9 +375,9 @@
                        h("div", { class: "vfw-form-row" },
                          formGroup("vfw-guest", _("Guest"), h("span", { class: "pf-v6-c-form-control" }, guest), null),
                          formGroup("vfw-address", _("Guest address"), h("span", { class: "pf-v6-c-form-control" }, address),
-                                   helperText(_("Its DHCP reservation or lease, unless you choose one."))),
+                                   helperText(FIELD_HELP["vfw-address"])),
                          formGroup("vfw-spec", _("Port"), h("span", { class: "pf-v6-c-form-control", id: "vfw-spec-control" }, spec),
-                                   helperText(_("As docker -p: [HOSTADDR:]HOSTPORT[:GUESTPORT][/tcp|udp|sctp]")))),
+                                   helperText(FIELD_HELP["vfw-spec"]))),
                        h("div", { class: "pf-v6-c-form__group pf-m-action" },
                          h("div", { class: "pf-v6-c-form__actions" },
                            h("button", { type: "submit", class: "pf-v6-c-button pf-m-primary", id: "vfw-add" },
@@ -388,10 +400,7 @@
         } else {
             input.removeAttribute("aria-invalid");
             control.classList.remove("pf-m-error");
-            const help = id === "vfw-spec"
-                ? _("As docker -p: [HOSTADDR:]HOSTPORT[:GUESTPORT][/tcp|udp|sctp]")
-                : id === "vfw-address" ? _("Its DHCP reservation or lease, unless you choose one.") : null;
-            helper.replaceChildren(help ? helperText(help) : "");
+            helper.replaceChildren(FIELD_HELP[id] ? helperText(FIELD_HELP[id]) : "");
         }
     }
 
