@@ -7,7 +7,9 @@
  * firewalld 1.3 has no per-item methods for policies: runtime changes are
  * getPolicySettings + setPolicySettings and permanent ones config.policy getSettings +
  * update, each replacing a whole list. Callers hold the host-wide lock (state.c) around
- * every edit, or concurrent hooks would drop each other's rules.
+ * every edit, or concurrent hooks would drop each other's rules. Those four calls go over a
+ * raw connection (wire.c) that reads the lists where they lie in the reply: GDBus's value
+ * tree of a 5,000-entry policy took more memory than the rest of a hook run.
  */
 #include "firewalld.h"
 
@@ -16,6 +18,7 @@
 #include "plan.h"
 #include "vfw-error.h"
 #include "vfw-firewalld-dbus.h"
+#include "wire.h"
 
 #define FW_NAME        "org.fedoraproject.FirewallD1"
 #define FW_PATH        "/org/fedoraproject/FirewallD1"
@@ -35,6 +38,7 @@ struct VfwFirewalld {
     VfwDBusFirewallD1Policy *policy;
     VfwDBusFirewallD1Zone *zone;
     VfwDBusFirewallD1Config *config;
+    VfwWire *wire; /* policy lists: see read_policy_lists() */
 };
 
 /**
@@ -50,6 +54,7 @@ vfw_firewalld_free(VfwFirewalld *fw)
     g_clear_object(&fw->policy);
     g_clear_object(&fw->zone);
     g_clear_object(&fw->config);
+    g_clear_pointer(&fw->wire, vfw_wire_free);
     g_clear_object(&fw->bus);
     g_free(fw);
 }
@@ -254,51 +259,89 @@ config_path(VfwFirewalld *fw, gboolean zone, const char *name, GError **error)
     return ok ? path : NULL;
 }
 
-static VfwDBusFirewallD1ConfigPolicy *
-config_policy_proxy(VfwFirewalld *fw, const char *policy, GError **error)
+/* The raw connection for the calls that carry whole policy lists, opened on first use. */
+static VfwWire *
+wire_of(VfwFirewalld *fw, GError **error)
 {
     g_autoptr(GError) local_error = NULL;
-    g_autofree char *path = config_path(fw, FALSE, policy, error);
-    VfwDBusFirewallD1ConfigPolicy *proxy = NULL;
 
-    if (path)
-        proxy = vfw_dbus_firewall_d1_config_policy_proxy_new_sync(fw->bus, PROXY_FLAGS, FW_NAME,
-                                                                  path, NULL, &local_error);
-    if (path && !proxy)
-        map_error(fw, error, local_error, policy);
-    if (proxy)
-        set_timeout(proxy, fw->timeout_ms);
-    return proxy;
+    if (!fw->wire)
+        fw->wire = vfw_wire_open(fw->bus, fw->timeout_ms, &local_error);
+    if (!fw->wire)
+        map_error(fw, error, local_error, "connecting");
+    return fw->wire;
 }
 
-/* Reads the whole settings dictionary of @policy; for the permanent config also returns the
- * config object's proxy so that the caller can write back through it. */
-static GVariant *
-read_policy_settings(VfwFirewalld *fw, const char *policy, gboolean permanent,
-                     VfwDBusFirewallD1ConfigPolicy **proxy_out, GError **error)
+/* After a timeout or a broken connection the raw connection may be out of step (a late
+ * reply) or dead: the next call opens a new one. firewalld's refusals keep it. */
+static void
+drop_wire_unless_remote(VfwFirewalld *fw, GError *call_error)
 {
+    if (!g_dbus_error_is_remote_error(call_error))
+        g_clear_pointer(&fw->wire, vfw_wire_free);
+}
+
+/* A policy's lists as firewalld sent them, read in place from its reply (wire.c): at 5,000
+ * forward-ports, GDBus's tree of the same reply was most of the hook's peak memory. */
+typedef struct {
+    VfwWireReply reply;
+    char *config_path; /* permanent: the config object, which the write goes to */
+    GPtrArray *rich;   /* borrowed from the reply */
+    GPtrArray *ports;  /* borrowed from the reply, 4 strings per forward-port */
+} PolicyLists;
+
+static void
+policy_lists_clear(PolicyLists *lists)
+{
+    vfw_wire_reply_clear(&lists->reply);
+    g_clear_pointer(&lists->config_path, g_free);
+    g_clear_pointer(&lists->rich, g_ptr_array_unref);
+    g_clear_pointer(&lists->ports, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PolicyLists, policy_lists_clear)
+
+#define FW_POLICY_IFACE        FW_NAME ".policy"
+#define FW_CONFIG_POLICY_IFACE FW_NAME ".config.policy"
+
+/* Reads the rich rules and forward-ports of @policy, runtime (getPolicySettings) or
+ * permanent (config.policy getSettings). */
+static gboolean
+read_policy_lists(VfwFirewalld *fw, const char *policy, gboolean permanent, PolicyLists *out,
+                  GError **error)
+{
+    g_autoptr(GByteArray) body = g_byte_array_new();
     g_autoptr(GError) local_error = NULL;
-    g_autoptr(VfwDBusFirewallD1ConfigPolicy) proxy = NULL;
-    GVariant *settings = NULL;
+    VfwWire *wire = wire_of(fw, error);
     gboolean ok;
 
+    out->reply.signature = "";
+    if (!wire)
+        return FALSE;
     if (permanent) {
-        proxy = config_policy_proxy(fw, policy, error);
-        if (!proxy)
-            return NULL;
-        ok = vfw_dbus_firewall_d1_config_policy_call_get_settings_sync(proxy, &settings, NULL,
-                                                                       &local_error);
+        out->config_path = config_path(fw, FALSE, policy, error);
+        if (!out->config_path)
+            return FALSE;
+        ok = vfw_wire_call(wire, FW_NAME, out->config_path, FW_CONFIG_POLICY_IFACE, "getSettings",
+                           NULL, NULL, &out->reply, &local_error);
     } else {
-        ok = vfw_dbus_firewall_d1_policy_call_get_policy_settings_sync(
-            fw->policy, policy, &settings, NULL, &local_error);
+        vfw_wire_put_string(body, policy);
+        ok = vfw_wire_call(wire, FW_NAME, FW_PATH, FW_POLICY_IFACE, "getPolicySettings", "s", body,
+                           &out->reply, &local_error);
     }
     if (!ok) {
+        drop_wire_unless_remote(fw, local_error);
         map_error(fw, error, local_error, policy);
-        return NULL;
+        return FALSE;
     }
-    if (proxy_out)
-        *proxy_out = g_steal_pointer(&proxy);
-    return settings;
+    out->rich = g_ptr_array_new();
+    out->ports = g_ptr_array_new();
+    if (!vfw_wire_read_settings(out->reply.body, out->reply.body_len, out->reply.big_endian,
+                                out->reply.signature, out->rich, out->ports, &local_error)) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD, "firewalld: %s: %s", policy,
+                    local_error->message);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 /* A forward-port entry as text, "port=P:proto=X:toport=T:toaddr=A" (firewall-cmd's
@@ -337,43 +380,21 @@ forward_port_fields(const char *text, char *out[4])
     return TRUE;
 }
 
-/* The entries we manage in a policy's settings: its rich rules, then its forward-ports as
- * forward_port_text(). With @present, also the forward-ports' values as firewalld sent them,
- * by their text (keys borrowed from the result), for settings_of() to hand back as they are:
- * GDBus gives a reply as a tree of values, so these are references, not copies, where
- * building each entry anew cost 5 values and ~320 bytes per forward-port (bench/results:
- * the hook's largest allocation at scale). */
+/* The entries we manage in @lists: the rich rules, then the forward-ports as
+ * forward_port_text(). */
 static GStrv
-rich_rules_of(GVariant *settings, GHashTable **present)
+entries_of(PolicyLists *lists)
 {
-    g_autoptr(GVariant) rules =
-        g_variant_lookup_value(settings, "rich_rules", G_VARIANT_TYPE_STRING_ARRAY);
-    g_autoptr(GVariant) ports =
-        g_variant_lookup_value(settings, "forward_ports", G_VARIANT_TYPE("a(ssss)"));
-    g_autoptr(GPtrArray) out = g_ptr_array_new();
-    const char *f[4];
+    GStrv out = g_new0(char *, lists->rich->len + lists->ports->len / 4 + 1);
+    guint n = 0;
 
-    for (gsize i = 0; rules && i < g_variant_n_children(rules); i++) {
-        const char *rule = NULL;
-        g_variant_get_child(rules, i, "&s", &rule);
-        g_ptr_array_add(out, g_strdup(rule));
+    for (guint i = 0; i < lists->rich->len; i++)
+        out[n++] = g_strdup(g_ptr_array_index(lists->rich, i));
+    for (guint i = 0; i + 3 < lists->ports->len; i += 4) {
+        const char **f = (const char **)&lists->ports->pdata[i];
+        out[n++] = forward_port_text(f[0], f[1], f[2], f[3]);
     }
-    if (present)
-        *present =
-            g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_variant_unref);
-    for (gsize i = 0; ports && i < g_variant_n_children(ports); i++) {
-        GVariant *entry = g_variant_get_child_value(ports, i);
-        char *text;
-        g_variant_get(entry, "(&s&s&s&s)", &f[0], &f[1], &f[2], &f[3]);
-        text = forward_port_text(f[0], f[1], f[2], f[3]);
-        g_ptr_array_add(out, text);
-        if (present)
-            g_hash_table_replace(*present, text, entry);
-        else
-            g_variant_unref(entry);
-    }
-    g_ptr_array_add(out, NULL);
-    return (GStrv)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+    return out;
 }
 
 /**
@@ -385,51 +406,89 @@ gboolean
 vfw_firewalld_policy_get_rules(VfwFirewalld *fw, const char *policy, gboolean permanent,
                                GStrv *rules, GError **error)
 {
-    g_autoptr(GVariant) settings = read_policy_settings(fw, policy, permanent, NULL, error);
+    g_auto(PolicyLists) lists = { 0 };
 
-    if (!settings)
+    if (!read_policy_lists(fw, policy, permanent, &lists, error))
         return FALSE;
-    *rules = rich_rules_of(settings, NULL);
+    *rules = entries_of(&lists);
     return TRUE;
 }
 
-/* The settings that hold exactly @entries: both lists, so that either kind can go.
- * Forward-ports found in @present (from rich_rules_of(), may be NULL) are reused. */
-static gboolean
-settings_of(GPtrArray *entries, GHashTable *present, GVariantBuilder *builder, const char *policy,
-            GError **error)
+/* The body of a write that leaves exactly @entries in the policy: both lists, so that
+ * either kind can go; for the runtime call (@policy not NULL) after the policy's name. */
+static GByteArray *
+settings_body(const char *policy, GPtrArray *entries, const char *what, GError **error)
 {
-    g_autoptr(GPtrArray) rich = g_ptr_array_new();
-    GVariantBuilder ports;
+    g_autoptr(GByteArray) body = NULL;
+    gsize dict, list, size = 256;
 
-    g_variant_builder_init(&ports, G_VARIANT_TYPE("a(ssss)"));
+    /* sized once: doubling would hold up to twice the body at scale */
+    for (guint i = 0; i < entries->len; i++)
+        size += strlen(g_ptr_array_index(entries, i)) + 16;
+    body = g_byte_array_sized_new((guint)size);
+
+    if (policy)
+        vfw_wire_put_string(body, policy);
+    dict = vfw_wire_open_array(body, 8);
+    vfw_wire_put_string(body, "rich_rules");
+    vfw_wire_put_signature(body, "as");
+    list = vfw_wire_open_array(body, 4);
     for (guint i = 0; i < entries->len; i++) {
         const char *entry = g_ptr_array_index(entries, i);
-        GVariant *value = present ? g_hash_table_lookup(present, entry) : NULL;
-        char *f[4] = { NULL };
-        if (!is_forward_port_text(entry)) {
-            g_ptr_array_add(rich, (gpointer)entry);
-            continue;
-        }
-        if (value) {
-            g_variant_builder_add_value(&ports, value);
-            continue;
-        }
-        if (!forward_port_fields(entry, f)) {
-            g_variant_builder_clear(&ports);
-            g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD,
-                        "firewalld: %s: malformed forward-port '%s'", policy, entry);
-            return FALSE;
-        }
-        g_variant_builder_add(&ports, "(ssss)", f[0], f[1], f[2], f[3]);
-        for (guint k = 0; k < 4; k++)
-            g_free(f[k]);
+        if (!is_forward_port_text(entry))
+            vfw_wire_put_string(body, entry);
     }
-    g_variant_builder_init(builder, G_VARIANT_TYPE_VARDICT);
-    g_variant_builder_add(builder, "{sv}", "rich_rules",
-                          g_variant_new_strv((const char *const *)rich->pdata, rich->len));
-    g_variant_builder_add(builder, "{sv}", "forward_ports", g_variant_builder_end(&ports));
-    return TRUE;
+    vfw_wire_close_array(body, list, 4);
+    vfw_wire_align(body, 8);
+    vfw_wire_put_string(body, "forward_ports");
+    vfw_wire_put_signature(body, "a(ssss)");
+    list = vfw_wire_open_array(body, 8);
+    for (guint i = 0; i < entries->len; i++) {
+        const char *entry = g_ptr_array_index(entries, i);
+        char *f[4] = { NULL };
+        if (!is_forward_port_text(entry))
+            continue;
+        if (!forward_port_fields(entry, f)) {
+            g_set_error(error, VFW_ERROR, VFW_ERROR_FIREWALLD,
+                        "firewalld: %s: malformed forward-port '%s'", what, entry);
+            return NULL;
+        }
+        vfw_wire_align(body, 8);
+        for (guint k = 0; k < 4; k++) {
+            vfw_wire_put_string(body, f[k]);
+            g_free(f[k]);
+        }
+    }
+    vfw_wire_close_array(body, list, 8);
+    vfw_wire_close_array(body, dict, 8);
+    return g_steal_pointer(&body);
+}
+
+/* Writes @entries as the whole lists of @policy, where read_policy_lists() read them. */
+static gboolean
+write_policy_lists(VfwFirewalld *fw, const char *policy, PolicyLists *lists, GPtrArray *entries,
+                   GError **error)
+{
+    g_autoptr(GByteArray) body = NULL;
+    g_autoptr(GError) local_error = NULL;
+    VfwWireReply reply = { .signature = "" };
+    gboolean ok;
+
+    body = settings_body(lists->config_path ? NULL : policy, entries, policy, error);
+    if (!body)
+        return FALSE;
+    if (lists->config_path)
+        ok = vfw_wire_call(fw->wire, FW_NAME, lists->config_path, FW_CONFIG_POLICY_IFACE, "update",
+                           "a{sv}", body, &reply, &local_error);
+    else
+        ok = vfw_wire_call(fw->wire, FW_NAME, FW_PATH, FW_POLICY_IFACE, "setPolicySettings",
+                           "sa{sv}", body, &reply, &local_error);
+    vfw_wire_reply_clear(&reply);
+    if (!ok) {
+        drop_wire_unless_remote(fw, local_error);
+        map_error(fw, error, local_error, policy);
+    }
+    return ok;
 }
 
 /**
@@ -446,8 +505,7 @@ gboolean
 vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permanent, GPtrArray *add,
                           GPtrArray *remove, GPtrArray *added, GPtrArray *removed, GError **error)
 {
-    g_autoptr(VfwDBusFirewallD1ConfigPolicy) proxy = NULL;
-    g_autoptr(GVariant) settings = NULL;
+    g_auto(PolicyLists) lists = { 0 };
     g_auto(GStrv) current = NULL;
     g_autoptr(GPtrArray) wanted = g_ptr_array_new();
     /* Sets beside the ordered list: a policy holds thousands of rules at scale, and
@@ -457,14 +515,11 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
     g_autoptr(GHashTable) gone_set = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) gone = g_ptr_array_new();  /* borrowed from current */
     g_autoptr(GPtrArray) fresh = g_ptr_array_new(); /* borrowed from add */
-    g_autoptr(GHashTable) present = NULL;
     g_autoptr(GError) local_error = NULL;
-    GVariantBuilder builder;
     gboolean changed = FALSE;
-    gboolean ok;
 
-    settings = read_policy_settings(fw, policy, permanent, &proxy, &local_error);
-    if (!settings && g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD) &&
+    if (!read_policy_lists(fw, policy, permanent, &lists, &local_error) &&
+        g_error_matches(local_error, VFW_ERROR, VFW_ERROR_FIREWALLD) &&
         strstr(local_error->message, "INVALID_POLICY")) {
         /* a policy firewalld does not have holds nothing of ours to remove */
         if (!add || add->len == 0)
@@ -474,11 +529,11 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
                     local_error->message);
         return FALSE;
     }
-    if (!settings) {
+    if (local_error) {
         g_propagate_error(error, g_steal_pointer(&local_error));
         return FALSE;
     }
-    current = rich_rules_of(settings, &present);
+    current = entries_of(&lists);
     for (guint i = 0; remove && i < remove->len; i++)
         g_hash_table_add(remove_set, g_ptr_array_index(remove, i));
     for (guint i = 0; current[i]; i++) {
@@ -506,19 +561,8 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
     }
     if (!changed)
         return TRUE;
-
-    if (!settings_of(wanted, present, &builder, policy, error))
+    if (!write_policy_lists(fw, policy, &lists, wanted, error))
         return FALSE;
-    if (permanent)
-        ok = vfw_dbus_firewall_d1_config_policy_call_update_sync(
-            proxy, g_variant_builder_end(&builder), NULL, &local_error);
-    else
-        ok = vfw_dbus_firewall_d1_policy_call_set_policy_settings_sync(
-            fw->policy, policy, g_variant_builder_end(&builder), NULL, &local_error);
-    if (!ok) {
-        map_error(fw, error, local_error, policy);
-        return FALSE;
-    }
     for (guint i = 0; added && i < fresh->len; i++)
         g_ptr_array_add(added, g_strdup(g_ptr_array_index(fresh, i)));
     for (guint i = 0; removed && i < gone->len; i++)
