@@ -462,7 +462,7 @@ gboolean
 vfw_wire_read_settings(const guint8 *body, gsize len, gboolean big_endian, const char *signature,
                        GPtrArray *rich_rules, GPtrArray *forward_ports, GError **error)
 {
-    Reader r = { body, len, 0, big_endian, 0 };
+    Reader r = { .data = body, .len = len, .pos = 0, .big_endian = big_endian };
     gsize end;
 
     if (g_strcmp0(signature, "a{sv}") != 0)
@@ -541,7 +541,7 @@ vfw_wire_parse_message(GBytes *message, guint32 *serial, guint8 *type, guint32 *
 {
     gsize size;
     const guint8 *data = g_bytes_get_data(message, &size);
-    Reader r = { data, size, 4, FALSE, 0 };
+    Reader r = { .data = data, .len = size, .pos = 4, .big_endian = FALSE };
     guint32 body_len, fields_len;
     gsize fields_end;
     const char *signature = "";
@@ -630,7 +630,7 @@ static GBytes *
 receive_message(VfwWire *wire, gint64 deadline, GError **error)
 {
     guint8 fixed[16];
-    Reader r = { fixed, sizeof fixed, 4, FALSE, 0 };
+    Reader r = { .data = fixed, .len = sizeof fixed, .pos = 4, .big_endian = FALSE };
     guint32 body_len, serial, fields_len;
     guint64 total;
     guint8 *data;
@@ -696,7 +696,10 @@ vfw_wire_call(VfwWire *wire, const char *destination, const char *path, const ch
         if (reply_serial != serial || (type != TYPE_METHOD_RETURN && type != TYPE_ERROR))
             continue;
         if (type == TYPE_ERROR) {
-            Reader r = { reply->body, reply->body_len, 0, reply->big_endian, 0 };
+            Reader r = { .data = reply->body,
+                         .len = reply->body_len,
+                         .pos = 0,
+                         .big_endian = reply->big_endian };
             const char *text = NULL;
             if (!g_str_has_prefix(reply->signature, "s") || !rd_string(&r, &text))
                 text = "(no message)";
