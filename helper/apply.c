@@ -33,75 +33,101 @@ rich_rules_minus(GPtrArray *rules, GPtrArray *except)
     return out;
 }
 
-/* The message naming the other guest whose rules or lease forwards catch the host port of
+/* The message naming guest @other when its rules or lease forwards catch the host port of
  * @spec (@family; G_SOCKET_FAMILY_INVALID: any), or NULL. Lease forwards are IPv4. */
 static char *
-find_conflict(GPtrArray *others, const VfwDomain *domain, const VfwPortSpec *spec,
+conflict_with(const VfwGuestState *other, const VfwDomain *domain, const VfwPortSpec *spec,
               GSocketFamily family)
 {
-    for (guint g = 0; g < others->len; g++) {
-        const VfwGuestState *other = g_ptr_array_index(others, g);
-        const VfwPortSpec *hit = NULL;
+    const VfwPortSpec *hit = NULL;
 
-        if (strcmp(other->uuid, domain->uuid) == 0)
-            continue;
-        for (guint r = 0; r < other->rules->len && !hit; r++) {
-            const VfwRule *theirs = g_ptr_array_index(other->rules, r);
-            if (theirs->kind == VFW_RULE_FORWARD &&
-                (family == G_SOCKET_FAMILY_INVALID || family == theirs->family) &&
-                vfw_port_spec_overlaps(spec, &theirs->spec))
-                hit = &theirs->spec;
-        }
-        for (guint l = 0; l < other->leases->len && !hit; l++) {
-            const VfwLeaseForward *theirs = g_ptr_array_index(other->leases, l);
-            if (family != G_SOCKET_FAMILY_IPV6 && vfw_port_spec_overlaps(spec, &theirs->spec))
-                hit = &theirs->spec;
-        }
-        if (!hit)
-            continue;
-        g_autofree char *a = vfw_port_spec_to_string(spec);
-        g_autofree char *b = vfw_port_spec_to_string(hit);
-        return g_strdup_printf("guest '%s': host port of forward '%s' already published by "
-                               "guest '%s' (forward '%s')%s",
-                               domain->name, a, other->name, b,
-                               other->stopped ? ", which stopped but is not cleaned up yet: "
-                                                "run 'virt-firewalld sync'"
-                                              : "");
+    if (strcmp(other->uuid, domain->uuid) == 0)
+        return NULL;
+    for (guint r = 0; r < other->rules->len && !hit; r++) {
+        const VfwRule *theirs = g_ptr_array_index(other->rules, r);
+        if (theirs->kind == VFW_RULE_FORWARD &&
+            (family == G_SOCKET_FAMILY_INVALID || family == theirs->family) &&
+            vfw_port_spec_overlaps(spec, &theirs->spec))
+            hit = &theirs->spec;
     }
-    return NULL;
+    for (guint l = 0; l < other->leases->len && !hit; l++) {
+        const VfwLeaseForward *theirs = g_ptr_array_index(other->leases, l);
+        if (family != G_SOCKET_FAMILY_IPV6 && vfw_port_spec_overlaps(spec, &theirs->spec))
+            hit = &theirs->spec;
+    }
+    if (!hit)
+        return NULL;
+    g_autofree char *a = vfw_port_spec_to_string(spec);
+    g_autofree char *b = vfw_port_spec_to_string(hit);
+    return g_strdup_printf("guest '%s': host port of forward '%s' already published by "
+                           "guest '%s' (forward '%s')%s",
+                           domain->name, a, other->name, b,
+                           other->stopped ? ", which stopped but is not cleaned up yet: "
+                                            "run 'virt-firewalld sync'"
+                                          : "");
+}
+
+/* The guest being applied, and per rule of its next->rules, then per lease forward, the
+ * first conflict found (or NULL) over the records seen so far. */
+typedef struct {
+    const VfwDomain *domain;
+    const VfwGuestState *next;
+    GPtrArray *found; /* char *, owned */
+} ConflictScan;
+
+static void
+scan_for_conflicts(VfwGuestState *other, gpointer data)
+{
+    ConflictScan *scan = data;
+    guint nrules = scan->next->rules->len;
+
+    for (guint i = 0; i < scan->found->len; i++) {
+        if (g_ptr_array_index(scan->found, i))
+            continue;
+        if (i < nrules) {
+            const VfwRule *mine = g_ptr_array_index(scan->next->rules, i);
+            scan->found->pdata[i] = conflict_with(other, scan->domain, &mine->spec, mine->family);
+        } else {
+            const VfwLeaseForward *mine = g_ptr_array_index(scan->next->leases, i - nrules);
+            scan->found->pdata[i] =
+                conflict_with(other, scan->domain, &mine->spec, G_SOCKET_FAMILY_IPV4);
+        }
+    }
+    vfw_guest_state_free(other);
 }
 
 /* Refuses (or, with on-error=warn, drops) rules and lease forwards whose host port another
- * guest publishes. */
+ * guest publishes. The records are read one at a time: a host with thousands of recorded
+ * forwards never has them all in memory in a guest's hook. */
 static gboolean
 check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domain,
                 VfwGuestState *next, GPtrArray *warnings, GError **error)
 {
-    g_autoptr(GPtrArray) others = vfw_state_list_guests(state, error);
+    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+    ConflictScan scan = { .domain = domain, .next = next, .found = found };
+    guint nrules = next->rules->len;
 
-    if (!others)
+    g_ptr_array_set_size(found, next->rules->len + next->leases->len);
+    if (!vfw_state_foreach_guest(state, scan_for_conflicts, &scan, error))
         return FALSE;
-    for (guint pass = 0; pass < 2; pass++) {
-        GPtrArray *list = pass == 0 ? next->rules : next->leases;
-        for (guint i = 0; i < list->len;) {
-            g_autofree char *msg = NULL;
-            if (pass == 0) {
-                const VfwRule *mine = g_ptr_array_index(list, i);
-                msg = find_conflict(others, domain, &mine->spec, mine->family);
-            } else {
-                const VfwLeaseForward *mine = g_ptr_array_index(list, i);
-                msg = find_conflict(others, domain, &mine->spec, G_SOCKET_FAMILY_IPV4);
-            }
-            if (!msg) {
-                i++;
-            } else if (config->on_error == VFW_ON_ERROR_WARN) {
-                g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", msg));
-                g_ptr_array_remove_index(list, i);
-            } else {
-                g_set_error_literal(error, VFW_ERROR, VFW_ERROR_CONFLICT, msg);
-                return FALSE;
-            }
+    /* the first conflict in the plan's order refuses; with on-error=warn each is dropped */
+    for (guint i = 0; i < found->len; i++) {
+        const char *msg = g_ptr_array_index(found, i);
+        if (msg && config->on_error != VFW_ON_ERROR_WARN) {
+            g_set_error_literal(error, VFW_ERROR, VFW_ERROR_CONFLICT, msg);
+            return FALSE;
         }
+        if (msg)
+            g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", msg));
+    }
+    /* backwards, so that a removal leaves the indexes still to look at as they were */
+    for (guint i = found->len; i-- > 0;) {
+        if (!g_ptr_array_index(found, i))
+            continue;
+        if (i < nrules)
+            g_ptr_array_remove_index(next->rules, i);
+        else
+            g_ptr_array_remove_index(next->leases, i - nrules);
     }
     return TRUE;
 }
@@ -266,31 +292,37 @@ vfw_apply_guest(const VfwContext *ctx, const VfwConfig *config, const VfwDomain 
     return FALSE;
 }
 
+typedef struct {
+    const char *uuid;
+    GPtrArray *remove; /* texts, borrowed */
+} SharedScan;
+
+static void
+drop_shared(VfwGuestState *other, gpointer data)
+{
+    SharedScan *scan = data;
+
+    for (guint r = 0; !other->stopped && strcmp(other->uuid, scan->uuid) != 0 &&
+                      r < other->rules->len && scan->remove->len > 0;
+         r++) {
+        const char *text = ((VfwRule *)g_ptr_array_index(other->rules, r))->rich_rule;
+        guint at;
+        while (g_ptr_array_find_with_equal_func(scan->remove, text, g_str_equal, &at))
+            g_ptr_array_remove_index(scan->remove, at);
+    }
+    vfw_guest_state_free(other);
+}
+
 /* Takes out of @remove (texts, borrowed) those another guest of this boot that has not
  * stopped still lists: a hairpin rule names only the guest address, and a guest that
  * stopped uncleaned may have had the address a running guest has now. */
 static void
 keep_shared(VfwState *state, const char *uuid, GPtrArray *remove)
 {
-    /* another record unreadable: it cannot hold back this guest's removal */
-    g_autoptr(GPtrArray) others = vfw_state_list_guests(state, NULL);
-    g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
+    SharedScan scan = { .uuid = uuid, .remove = remove };
 
-    if (!others)
-        return;
-    for (guint g = 0; g < others->len; g++) {
-        const VfwGuestState *other = g_ptr_array_index(others, g);
-        if (other->stopped || strcmp(other->uuid, uuid) == 0)
-            continue;
-        for (guint r = 0; r < other->rules->len; r++)
-            g_hash_table_add(listed, ((VfwRule *)g_ptr_array_index(other->rules, r))->rich_rule);
-    }
-    for (guint i = 0; i < remove->len;) {
-        if (g_hash_table_contains(listed, g_ptr_array_index(remove, i)))
-            g_ptr_array_remove_index(remove, i);
-        else
-            i++;
-    }
+    /* another record unreadable: it cannot hold back this guest's removal */
+    vfw_state_foreach_guest(state, drop_shared, &scan, NULL);
 }
 
 /**

@@ -406,14 +406,23 @@ get_guest_decl(VfwConfig *config, const char *group, const char *origin)
     return decl;
 }
 
-/**
- * vfw_config_load_dropin_data:
- * Parses one forwards drop-in held in memory; @origin names it in errors. The same guest
- * may appear in several drop-ins: forwards add up, addresses may be set once.
- */
-gboolean
-vfw_config_load_dropin_data(VfwConfig *config, const char *data, gsize len, const char *origin,
-                            GError **error)
+/* Which [GUEST] groups of the drop-ins are parsed: all, or those naming one guest. */
+typedef struct {
+    gboolean all;
+    const char *name; /* a group of this name, or NULL */
+    const char *uuid; /* a group of this UUID (in either case), or NULL */
+} GroupFilter;
+
+static gboolean
+group_wanted(const GroupFilter *filter, const char *group)
+{
+    return filter->all || (filter->name && strcmp(group, filter->name) == 0) ||
+           (filter->uuid && g_ascii_strcasecmp(group, filter->uuid) == 0);
+}
+
+static gboolean
+load_dropin_data(VfwConfig *config, const char *data, gsize len, const char *origin,
+                 const GroupFilter *filter, GError **error)
 {
     g_autoptr(GKeyFile) kf = parse_keyfile(data, len, origin, error);
     g_auto(GStrv) groups = NULL;
@@ -422,6 +431,8 @@ vfw_config_load_dropin_data(VfwConfig *config, const char *data, gsize len, cons
         return FALSE;
     groups = g_key_file_get_groups(kf, NULL);
     for (guint i = 0; groups[i]; i++) {
+        if (!group_wanted(filter, groups[i]))
+            continue;
         g_autofree char *group_origin = origin_of(origin, data, groups[i], NULL);
         VfwGuestDecl *decl = get_guest_decl(config, groups[i], group_origin);
         g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[i], NULL, NULL);
@@ -447,11 +458,21 @@ vfw_config_load_dropin_data(VfwConfig *config, const char *data, gsize len, cons
 }
 
 /**
- * vfw_config_load_dropin:
- * Reads and parses one forwards drop-in file, refusing untrusted files.
+ * vfw_config_load_dropin_data:
+ * Parses one forwards drop-in held in memory; @origin names it in errors. The same guest
+ * may appear in several drop-ins: forwards add up, addresses may be set once.
  */
 gboolean
-vfw_config_load_dropin(VfwConfig *config, const char *path, GError **error)
+vfw_config_load_dropin_data(VfwConfig *config, const char *data, gsize len, const char *origin,
+                            GError **error)
+{
+    const GroupFilter all = { .all = TRUE };
+
+    return load_dropin_data(config, data, len, origin, &all, error);
+}
+
+static gboolean
+load_dropin(VfwConfig *config, const char *path, const GroupFilter *filter, GError **error)
 {
     g_autofree char *data = NULL;
     gsize len = 0;
@@ -459,7 +480,19 @@ vfw_config_load_dropin(VfwConfig *config, const char *path, GError **error)
     data = read_trusted_file(path, &len, error);
     if (!data)
         return FALSE;
-    return vfw_config_load_dropin_data(config, data, len, path, error);
+    return load_dropin_data(config, data, len, path, filter, error);
+}
+
+/**
+ * vfw_config_load_dropin:
+ * Reads and parses one forwards drop-in file, refusing untrusted files.
+ */
+gboolean
+vfw_config_load_dropin(VfwConfig *config, const char *path, GError **error)
+{
+    const GroupFilter all = { .all = TRUE };
+
+    return load_dropin(config, path, &all, error);
 }
 
 static gint
@@ -468,12 +501,8 @@ compare_strings(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/**
- * vfw_config_load:
- * Loads CONFDIR/virt-firewalld.conf and every CONFDIR/forwards.d/ *.conf in name order.
- */
-VfwConfig *
-vfw_config_load(const char *confdir, GError **error)
+static VfwConfig *
+load_config(const char *confdir, const GroupFilter *filter, GError **error)
 {
     g_autoptr(VfwConfig) config = vfw_config_new();
     g_autofree char *main_path = g_build_filename(confdir, "virt-firewalld.conf", NULL);
@@ -499,10 +528,38 @@ vfw_config_load(const char *confdir, GError **error)
     g_ptr_array_sort(names, compare_strings);
     for (guint i = 0; i < names->len; i++) {
         g_autofree char *path = g_build_filename(dropdir, g_ptr_array_index(names, i), NULL);
-        if (!vfw_config_load_dropin(config, path, error))
+        if (!load_dropin(config, path, filter, error))
             return NULL;
     }
     return g_steal_pointer(&config);
+}
+
+/**
+ * vfw_config_load:
+ * Loads CONFDIR/virt-firewalld.conf and every CONFDIR/forwards.d/ *.conf in name order.
+ */
+VfwConfig *
+vfw_config_load(const char *confdir, GError **error)
+{
+    const GroupFilter all = { .all = TRUE };
+
+    return load_config(confdir, &all, error);
+}
+
+/**
+ * vfw_config_load_for_guest:
+ * Like vfw_config_load(), but of the drop-ins' [GUEST] groups only those naming the guest
+ * @name (or @uuid, in either case) are parsed; with both NULL, none: the main file's
+ * settings. A hook needs one guest's forwards, and a host can declare thousands: the
+ * others are neither kept in memory nor checked (`virt-firewalld check` does that), so a
+ * mistake in one guest's group does not stop another guest.
+ */
+VfwConfig *
+vfw_config_load_for_guest(const char *confdir, const char *name, const char *uuid, GError **error)
+{
+    const GroupFilter filter = { .name = name, .uuid = uuid };
+
+    return load_config(confdir, &filter, error);
 }
 
 /**

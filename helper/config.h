@@ -44,6 +44,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwConfig, vfw_config_free)
 
 VfwConfig *vfw_config_new(void);
 VfwConfig *vfw_config_load(const char *confdir, GError **error);
+VfwConfig *vfw_config_load_for_guest(const char *confdir, const char *name, const char *uuid,
+                                     GError **error);
 gboolean vfw_config_load_main(VfwConfig *config, const char *path, GError **error);
 gboolean vfw_config_load_dropin(VfwConfig *config, const char *path, GError **error);
 gboolean vfw_config_load_dropin_data(VfwConfig *config, const char *data, gsize len,

@@ -135,7 +135,7 @@ hook_apply(const VfwContext *ctx, const VfwDomain *domain, const char *op, gbool
     g_autoptr(VfwState) probe = NULL;
     g_autoptr(GError) local_error = NULL;
 
-    config = vfw_config_load(ctx->confdir, &local_error);
+    config = vfw_config_load_for_guest(ctx->confdir, domain->name, domain->uuid, &local_error);
     if (config && !has_any_forward(config, domain)) {
         /* Nothing declared: only a record left by an earlier run can need work. */
         g_autoptr(VfwGuestState) old = NULL;
@@ -168,7 +168,8 @@ hook_apply(const VfwContext *ctx, const VfwDomain *domain, const char *op, gbool
 static guint
 dbus_timeout(const VfwContext *ctx)
 {
-    g_autoptr(VfwConfig) config = vfw_config_load(ctx->confdir, NULL);
+    /* the main file's setting; no drop-in is read */
+    g_autoptr(VfwConfig) config = vfw_config_load_for_guest(ctx->confdir, NULL, NULL, NULL);
 
     return config ? config->dbus_timeout_ms : 5000;
 }
@@ -284,7 +285,7 @@ vfw_hook_network(const VfwContext *ctx, const char *const *args, int in_fd, GPtr
     }
     if (strcmp(op, "started") != 0)
         return TRUE; /* the bridge does not exist before 'started' */
-    config = vfw_config_load(ctx->confdir, &local_error);
+    config = vfw_config_load_for_guest(ctx->confdir, NULL, NULL, &local_error);
     if (!config || !vfw_network_bind(ctx, config, network, warnings, &local_error))
         g_ptr_array_add(warnings, g_strdup_printf("network '%s': %s, ignoring", network->name,
                                                   local_error->message));

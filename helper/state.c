@@ -478,13 +478,12 @@ vfw_state_remove_guest(VfwState *state, const char *uuid, GError **error)
     return !state->ledger || vfw_state_remove_file(state->ledger, "guests", file, error);
 }
 
-/* Every record of @state but those of the guests in @skip (VfwGuestState, or NULL): their
- * files are not even read. */
-static GPtrArray *
-list_guests_except(VfwState *state, GPtrArray *skip, GError **error)
+/* Hands every record of @state but those of the guests in @skip (VfwGuestState, or NULL:
+ * their files are not even read) to @visit, one at a time: @visit owns it. */
+static gboolean
+foreach_guest_except(VfwState *state, GPtrArray *skip, VfwGuestVisitor visit, gpointer data,
+                     GError **error)
 {
-    g_autoptr(GPtrArray) list =
-        g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
     g_autoptr(GHashTable) skip_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GError) local_error = NULL;
     int dir = open_subdir(state, "guests", FALSE, &local_error);
@@ -494,14 +493,14 @@ list_guests_except(VfwState *state, GPtrArray *skip, GError **error)
     if (dir < 0) {
         if (local_error) {
             g_propagate_error(error, g_steal_pointer(&local_error));
-            return NULL;
+            return FALSE;
         }
-        return g_steal_pointer(&list);
+        return TRUE;
     }
     d = fdopendir(dir);
     if (!d) {
         close(dir);
-        return set_errno_error(error, state->path, "guests"), NULL;
+        return set_errno_error(error, state->path, "guests");
     }
     for (guint i = 0; skip && i < skip->len; i++)
         g_hash_table_add(skip_files,
@@ -516,19 +515,48 @@ list_guests_except(VfwState *state, GPtrArray *skip, GError **error)
         uuid = g_strndup(ent->d_name, strlen(ent->d_name) - strlen(".state"));
         if (!vfw_state_load_guest(state, uuid, &gs, error)) {
             closedir(d);
-            return NULL;
+            return FALSE;
         }
         if (gs)
-            g_ptr_array_add(list, gs);
+            visit(gs, data);
     }
     closedir(d);
+    return TRUE;
+}
+
+/**
+ * vfw_state_foreach_guest:
+ * Hands every guest record to @visit, which owns it, one at a time: a caller that needs
+ * a little of each record (conflict checks) never holds them all. Unreadable records are
+ * errors, as in vfw_state_list_guests().
+ */
+gboolean
+vfw_state_foreach_guest(VfwState *state, VfwGuestVisitor visit, gpointer data, GError **error)
+{
+    return foreach_guest_except(state, NULL, visit, data, error);
+}
+
+static void
+collect_guest(VfwGuestState *gs, gpointer data)
+{
+    g_ptr_array_add(data, gs);
+}
+
+static GPtrArray *
+list_guests_except(VfwState *state, GPtrArray *skip, GError **error)
+{
+    g_autoptr(GPtrArray) list =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
+
+    if (!foreach_guest_except(state, skip, collect_guest, list, error))
+        return NULL;
     return g_steal_pointer(&list);
 }
 
 /**
  * vfw_state_list_guests:
- * Every guest record (VfwGuestState), e.g. for conflict checks and sync. Unreadable
- * records are errors: silently skipping one could hide a conflict.
+ * Every guest record (VfwGuestState), e.g. for sync and status. Unreadable records are
+ * errors: silently skipping one could hide a conflict.
  */
 GPtrArray *
 vfw_state_list_guests(VfwState *state, GError **error)

@@ -19,6 +19,9 @@ typedef struct {
 
 typedef struct VfwState VfwState;
 
+/* Receives one record and owns it (vfw_state_foreach_guest). */
+typedef void (*VfwGuestVisitor)(VfwGuestState *gs, gpointer data);
+
 VfwGuestState *vfw_guest_state_new(const char *name, const char *uuid);
 void vfw_guest_state_free(VfwGuestState *gs);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfwGuestState, vfw_guest_state_free)
@@ -37,6 +40,8 @@ gboolean vfw_state_load_guest_any(VfwState *state, const char *uuid, VfwGuestSta
 gboolean vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error);
 gboolean vfw_state_remove_guest(VfwState *state, const char *uuid, GError **error);
 GPtrArray *vfw_state_list_guests(VfwState *state, GError **error);
+gboolean vfw_state_foreach_guest(VfwState *state, VfwGuestVisitor visit, gpointer data,
+                                 GError **error);
 gboolean vfw_state_save_file(VfwState *state, const char *subdir, const char *name,
                              const char *data, gsize len, GError **error);
 char *vfw_state_load_file(VfwState *state, const char *subdir, const char *name, gsize *len,

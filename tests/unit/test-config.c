@@ -569,6 +569,67 @@ test_load_dir_conflict(Fixture *fx, gconstpointer data)
     assert_contains(error->message, a);
 }
 
+/* A hook reads only its own guest's groups, by name or by UUID in either case: another
+ * guest's mistake does not stop it, and its forwards are not loaded. With neither name nor
+ * UUID, only the main file counts. The file itself must still parse. */
+static void
+test_load_for_guest(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(VfwConfig) config = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *m =
+        write_file(fx->dir, "virt-firewalld.conf", "[hook]\non-error=warn\n", 0644);
+    g_autofree char *a = write_file(fx->dropdir, "10-a.conf",
+                                    "[web01]\nforward=8080:80\n"
+                                    "[db01]\nforward=not-a-port\n"
+                                    "[6B1C0F2E-0000-4000-8000-000000000001]\nforward=8443:443\n",
+                                    0644);
+    const VfwGuestDecl *decl;
+
+    config =
+        vfw_config_load_for_guest(fx->dir, "web01", "6b1c0f2e-0000-4000-8000-000000000001", &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(config->on_error, ==, VFW_ON_ERROR_WARN);
+    g_assert_cmpuint(g_hash_table_size(config->guests), ==, 2);
+    decl = g_hash_table_lookup(config->guests, "web01");
+    g_assert_nonnull(decl);
+    g_assert_cmpuint(decl->forwards->len, ==, 1);
+    g_assert_null(g_hash_table_lookup(config->guests, "db01"));
+    /* both groups name web01: the lookup reports what a whole load would */
+    g_assert_null(
+        vfw_config_lookup_guest(config, "web01", "6b1c0f2e-0000-4000-8000-000000000001", &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_CONFIG);
+    g_clear_error(&error);
+    g_clear_pointer(&config, vfw_config_free);
+
+    config = vfw_config_load_for_guest(fx->dir, "other", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_hash_table_size(config->guests), ==, 0);
+    g_clear_pointer(&config, vfw_config_free);
+
+    config = vfw_config_load_for_guest(fx->dir, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(config->on_error, ==, VFW_ON_ERROR_WARN);
+    g_assert_cmpuint(g_hash_table_size(config->guests), ==, 0);
+    g_clear_pointer(&config, vfw_config_free);
+
+    /* db01's own hook sees its mistake, named with FILE:LINE; so does a whole load */
+    config = vfw_config_load_for_guest(fx->dir, "db01", NULL, &error);
+    g_assert_null(config);
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_CONFIG);
+    g_clear_error(&error);
+    config = vfw_config_load(fx->dir, &error);
+    g_assert_null(config);
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_CONFIG);
+    g_clear_error(&error);
+
+    /* a file that does not parse stops every guest: its groups cannot be told apart */
+    g_free(write_file(fx->dropdir, "20-b.conf", "[web01\n", 0644));
+    config = vfw_config_load_for_guest(fx->dir, "web01", NULL, &error);
+    g_assert_null(config);
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_CONFIG);
+}
+
 typedef enum {
     HOSTILE_WORLD_WRITABLE,
     HOSTILE_GROUP_WRITABLE,
@@ -689,6 +750,8 @@ main(int argc, char **argv)
                fixture_teardown);
     g_test_add("/config/load/dir", Fixture, NULL, fixture_setup, test_load_dir, fixture_teardown);
     g_test_add("/config/load/no-dropins", Fixture, NULL, fixture_setup, test_load_dir_empty,
+               fixture_teardown);
+    g_test_add("/config/load/for-guest", Fixture, NULL, fixture_setup, test_load_for_guest,
                fixture_teardown);
     g_test_add("/config/load/address-twice", Fixture, NULL, fixture_setup, test_load_dir_conflict,
                fixture_teardown);
