@@ -77,7 +77,7 @@ invoke() {
     local m=$1 name=$2 op=$3 sub=$4 xml=$SB/bench-xml-$2 wrap=()
     [ -n "${BENCH_RSS:-}" ] && wrap=(/usr/bin/time -f %M -o "$SB/bench-rss.out")
     case $m in
-    ours) "${wrap[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
+    ours | ours1to1) "${wrap[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
         "$HOOK" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
     floor) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C \
         "$FLOOR" "$ITEMS" "$name" "$op" "$sub" - <"$xml" >/dev/null 2>>"$SB/bench-hook.err" ;;
@@ -116,9 +116,12 @@ bench_guest() {
         g=$gport
         [ "$g" = same ] && g=$p
         specs="$specs$p:$g/tcp; "
-        pub_item "$p" "$g" "$addr" >>"$ITEMS/$name"
+        [ "$gport" = same ] || [ "$n" = 1 ] && pub_item "$p" "$g" "$addr" >>"$ITEMS/$name"
         old_item "$p" "$g" "$addr" >>"$OLD/$name"
     done
+    # consecutive host ports to one guest port: our hook publishes one entry of the range
+    # (plan.c vfw_rules_merge_ports); the old design had one rich rule per port
+    [ "$gport" = same ] || [ "$n" = 1 ] || pub_item "$first-$((first + n - 1))" "$gport" "$addr" >>"$ITEMS/$name"
     hairpin_item "$addr" >>"$ITEMS/$name"
     printf '[%s]\nforward = %s\naddress = %s\n\n' "$name" "${specs%; }" "$addr" >>"$DROPIN/$file"
     chmod 644 "$DROPIN/$file"
@@ -216,11 +219,18 @@ printf '[hook]\ndbus-timeout = 120\n' >/etc/virt-firewalld/virt-firewalld.conf
 chmod 644 /etc/virt-firewalld/virt-firewalld.conf
 tap_pass "stack up: firewalld $(firewall-cmd --version), libvirt $(libvirtd --version | awk '{print $NF}')"
 
-# fake guest for the latency guests: answers on port 80
+# fake guest for the latency guests: answers on port 80, and its namespace redirects the
+# latency guests' ports there. They publish distinct guest ports (1:1), one entry each:
+# consecutive ports to one guest port would be joined into one entry (part 6 has that).
 sb_fake_guest lat $BR 52:54:00:bb:00:40 $PFX.40/24 $PFX.1 >/dev/null || tap_bail "fake guest"
+ip netns exec "$(sb_ns lat)" nft -f - <<NFT || tap_bail "redirect in the fake guest"
+table ip bench {
+    chain pre { type nat hook prerouting priority dstnat; tcp dport 10001-10400 redirect to :80; }
+}
+NFT
 bench_guest lat1 52:54:00:cc:00:01 $PFX.40 10001 1 80 lat.conf
-bench_guest lat10 52:54:00:cc:00:02 $PFX.40 10101 10 80 lat.conf
-bench_guest lat100 52:54:00:cc:00:03 $PFX.40 10201 100 80 lat.conf
+bench_guest lat10 52:54:00:cc:00:02 $PFX.40 10101 10 same lat.conf
+bench_guest lat100 52:54:00:cc:00:03 $PFX.40 10201 100 same lat.conf
 bench_guest probe1 52:54:00:cc:00:04 $PFX.40 30001 1 80 lat.conf
 
 # sanity: every method publishes exactly the same entries in the same places (10
@@ -419,7 +429,9 @@ create_domain() { # I
 # old hook's time): unscoped rich rules in virtfw-forward and virtfw-host. The floor with
 # today's items too with BENCH_SEQ_FLOOR=1 or BENCH_FULL=1. Between series everything goes
 # in one pass (policies_write, reload; the records of these guests removed).
-SEQ_METHODS="ours"
+# ours1to1: our hook with each guest's forwards to distinct guest ports (50000:50000, ...),
+# which nothing joins: 10 entries per place instead of one port range
+SEQ_METHODS="ours ours1to1"
 [ -n "$LASTREL_HOOK" ] && SEQ_METHODS="$SEQ_METHODS lastrel"
 { [ "$FULL" = 1 ] || [ "${BENCH_SEQ_FLOOR:-0}" = 1 ]; } && SEQ_METHODS="$SEQ_METHODS floor"
 SEQ_METHODS="$SEQ_METHODS old"
@@ -427,6 +439,14 @@ meta lastrel "${BENCH_LASTREL:-}"
 meta seq_guests "$SEQ_N"
 meta seq_forwards "$SEQ_F"
 seq_name() { printf 's%03d' "$1"; }
+seq_declare() { # GUESTPORT|same: (re)declares the series' guests
+    local i
+    rm -f "$DROPIN/seq.conf"
+    for ((i = 1; i <= SEQ_N; i++)); do
+        bench_guest "$(seq_name "$i")" "$(printf '52:54:00:dd:00:%02x' "$i")" "$PFX.$((100 + i))" \
+            $((50000 + (i - 1) * SEQ_F)) "$SEQ_F" "$1" seq.conf
+    done
+}
 seq_reset() { # nothing of the series left: permanent config, runtime, our records
     local i u
     policies_write || return 1
@@ -451,18 +471,20 @@ seq_run() { # METHOD
     rec seq "$m" "$SEQ_N" sum_us "$sum"
 }
 loadmark seq
-for ((i = 1; i <= SEQ_N; i++)); do
-    bench_guest "$(seq_name "$i")" "$(printf '52:54:00:dd:00:%02x' "$i")" "$PFX.$((100 + i))" \
-        $((50000 + (i - 1) * SEQ_F)) "$SEQ_F" 80 seq.conf
-done
+seq_declare 80
 for m in $SEQ_METHODS; do
+    [ "$m" = ours1to1 ] && seq_declare same
     seq_run "$m"
+    [ "$m" = ours1to1 ] && seq_declare 80
     if [ "$m" = old ] || [ "$m" = lastrel ]; then
         tap_is "$m: $((SEQ_N * SEQ_F)) forward rich rules in virtfw-host, no hairpin" \
             "$(rich_count virtfw-host forward-port) $(rich_count virtfw-forward masquerade)" "$((SEQ_N * SEQ_F)) 0"
-    else
+    elif [ "$m" = ours1to1 ]; then
         tap_is "$m: $((SEQ_N * SEQ_F)) forward-ports in virtfw-pub, $SEQ_N hairpins in virtfw-forward" \
             "$(live_count) $(rich_count virtfw-forward masquerade)" "$((SEQ_N * SEQ_F)) $SEQ_N"
+    else
+        tap_is "$m: $SEQ_N forward-ports of $SEQ_F-port ranges in virtfw-pub, $SEQ_N hairpins in virtfw-forward" \
+            "$(live_count) $(rich_count virtfw-forward masquerade)" "$SEQ_N $SEQ_N"
     fi
     seq_reset || tap_bail "resetting the policies"
 done

@@ -189,6 +189,83 @@ vfw_rules_add_forward(GPtrArray *to, const VfwPortSpec *spec, GSocketFamily fami
     }
 }
 
+/* TRUE when forward rules @a and @b differ in their host port only, and that port is
+ * single in @b and in @a's guest side: rules vfw_rules_merge_ports() may join. */
+static gboolean
+same_but_host_port(const VfwRule *a, const VfwRule *b)
+{
+    const VfwPortSpec *x = &a->spec, *y = &b->spec;
+
+    return a->kind == VFW_RULE_FORWARD && b->kind == VFW_RULE_FORWARD &&
+           x->guest_port == x->guest_port_end && y->guest_port == y->guest_port_end &&
+           y->host_port == y->host_port_end && x->guest_port == y->guest_port &&
+           x->proto == y->proto && x->host_family == y->host_family &&
+           strcmp(x->host_addr, y->host_addr) == 0 && a->family == b->family &&
+           strcmp(a->to_addr, b->to_addr) == 0 && g_strcmp0(a->source, b->source) == 0 &&
+           g_strcmp0(a->network, b->network) == 0 && g_strcmp0(a->origin, b->origin) == 0;
+}
+
+static gint
+compare_for_merge(gconstpointer pa, gconstpointer pb)
+{
+    const VfwRule *a = *(const VfwRule *const *)pa, *b = *(const VfwRule *const *)pb;
+    int c;
+
+    if ((c = (int)a->family - (int)b->family) || (c = (int)a->spec.proto - (int)b->spec.proto) ||
+        (c = (int)a->spec.guest_port - (int)b->spec.guest_port) ||
+        (c = strcmp(a->spec.host_addr, b->spec.host_addr)) ||
+        (c = strcmp(a->to_addr, b->to_addr)) || (c = g_strcmp0(a->source, b->source)) ||
+        (c = g_strcmp0(a->network, b->network)) || (c = g_strcmp0(a->origin, b->origin)))
+        return c;
+    return (int)a->spec.host_port - (int)b->spec.host_port;
+}
+
+/**
+ * vfw_rules_merge_ports:
+ * Joins forward rules of @rules that send consecutive host ports to the same guest port
+ * (8000:80, 8001:80, ... declared on one line, or all in the metadata) into one rule of a
+ * host port range (8000-8009:80). nft's DNAT of a port range to one port is exact, and each
+ * entry is an nft transaction of its own in firewalld 1.3 (per-entry O(ruleset)), besides
+ * what every later write re-checks. A joined rule takes the place of its lowest port; the
+ * others keep their order. Forwards to different guest ports (shifted ranges) stay apart.
+ */
+void
+vfw_rules_merge_ports(GPtrArray *rules)
+{
+    g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+    g_autoptr(GHashTable) joined = g_hash_table_new(NULL, NULL); /* rule -> its run's head */
+
+    for (guint i = 0; i < rules->len; i++) {
+        VfwRule *r = g_ptr_array_index(rules, i);
+        if (same_but_host_port(r, r))
+            g_ptr_array_add(sorted, r);
+    }
+    g_ptr_array_sort(sorted, compare_for_merge);
+    for (guint i = 0; i < sorted->len;) {
+        VfwRule *head = g_ptr_array_index(sorted, i);
+        guint j = i + 1;
+        for (; j < sorted->len; j++) {
+            VfwRule *next = g_ptr_array_index(sorted, j);
+            if (!same_but_host_port(head, next) ||
+                next->spec.host_port != (guint)head->spec.host_port_end + 1)
+                break;
+            head->spec.host_port_end = next->spec.host_port;
+            g_hash_table_insert(joined, next, head);
+        }
+        if (j > i + 1) {
+            g_free(head->rich_rule);
+            head->rich_rule =
+                vfw_rich_rule_build(&head->spec, head->family, head->to_addr, head->source);
+        }
+        i = j;
+    }
+    /* the members after a run's head go; the head stays where it was */
+    for (guint i = rules->len; i-- > 0;) {
+        if (g_hash_table_contains(joined, g_ptr_array_index(rules, i)))
+            g_ptr_array_remove_index(rules, i);
+    }
+}
+
 /**
  * vfw_rules_add_hairpins:
  * Appends one hairpin rule for every guest address the forward rules of @rules publish to
@@ -613,6 +690,7 @@ vfw_plan_for_domain(const VfwConfig *config, const VfwDomain *domain, GHashTable
     g_clear_object(&ctx.defaults[1]);
     if (!ok)
         return NULL;
+    vfw_rules_merge_ports(plan->rules);
     vfw_rules_add_hairpins(plan->rules);
     return g_steal_pointer(&plan);
 }

@@ -73,6 +73,7 @@ VfwRule *vfw_rule_copy(const VfwRule *rule);
 void vfw_rules_add_forward(GPtrArray *to, const VfwPortSpec *spec, GSocketFamily family,
                            const char *to_addr, const char *source, const char *network,
                            const char *origin);
+void vfw_rules_merge_ports(GPtrArray *rules);
 void vfw_rules_add_hairpins(GPtrArray *rules);
 gboolean vfw_rule_is_current(const VfwRule *rule);
 gboolean vfw_rules_same_text(GPtrArray *a, GPtrArray *b);

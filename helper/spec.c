@@ -210,7 +210,10 @@ split_host_addr(const char *spec, char **text, VfwPortSpec *out, GError **error)
 
 /**
  * vfw_port_spec_parse:
- * Parses one forward spec into @spec. Errors name the spec and the part that is wrong.
+ * Parses one forward spec into @spec, as records and firewalld hold them. Errors name the
+ * spec and the part that is wrong. Besides what an admin may declare, this accepts a host
+ * port range to one guest port (50000-50009:80): what the planner publishes for
+ * consecutive host ports declared to the same guest port (vfw_rules_merge_ports).
  */
 gboolean
 vfw_port_spec_parse(const char *text, VfwPortSpec *spec, GError **error)
@@ -265,7 +268,8 @@ vfw_port_spec_parse(const char *text, VfwPortSpec *spec, GError **error)
         out.guest_port = out.host_port;
         out.guest_port_end = out.host_port_end;
     }
-    if (out.host_port_end - out.host_port != out.guest_port_end - out.guest_port) {
+    if (out.host_port_end - out.host_port != out.guest_port_end - out.guest_port &&
+        out.guest_port != out.guest_port_end) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
                     "forward '%s': host and guest port ranges differ in length", text);
         return FALSE;
@@ -288,6 +292,14 @@ vfw_port_spec_parse_declared(const char *text, VfwPortSpec *spec, GError **error
 
     if (!vfw_port_spec_parse(text, &out, error))
         return FALSE;
+    /* docker -p 8000-8010:80 publishes ONE free port of the range: not what we would do */
+    if (out.host_port_end - out.host_port != out.guest_port_end - out.guest_port) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
+                    "forward '%s': host and guest port ranges differ in length (declare "
+                    "each host port, '8000:80/tcp; 8001:80/tcp')",
+                    text);
+        return FALSE;
+    }
     if (vfw_port_spec_is_shifted_range(&out) &&
         (guint)(out.host_port_end - out.host_port) + 1 > VFW_SHIFTED_RANGE_MAX) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
@@ -303,12 +315,13 @@ vfw_port_spec_parse_declared(const char *text, VfwPortSpec *spec, GError **error
 
 /**
  * vfw_port_spec_is_shifted_range:
- * TRUE for a range whose guest ports differ from its host ports (9000-9001:80-81).
+ * TRUE for a range whose guest ports differ from its host ports (9000-9001:80-81). A range
+ * to one guest port (50000-50009:80) is not: one DNAT to a fixed port is exact.
  */
 gboolean
 vfw_port_spec_is_shifted_range(const VfwPortSpec *spec)
 {
-    return spec->host_port != spec->host_port_end && spec->host_port != spec->guest_port;
+    return spec->guest_port != spec->guest_port_end && spec->host_port != spec->guest_port;
 }
 
 /**

@@ -17,7 +17,8 @@ typedef struct {
     guint16 host_port;
     guint16 host_port_end; /* == host_port for a single port */
     guint16 guest_port;
-    guint16 guest_port_end;
+    guint16 guest_port_end; /* a range as long as the host's; or, only as published (never
+                             * declared), one guest port for a host range */
     VfwProto proto;
 } VfwPortSpec;
 

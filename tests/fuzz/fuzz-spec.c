@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Forward spec parser (`forward =` values and metadata spec attributes). Properties: the
- * GError contract; an accepted spec has valid ports and equal-length ranges, and its
- * canonical text parses back to the same spec; a refusal message is printable ASCII
- * (it quotes what the user wrote, escaped).
+ * GError contract; an accepted spec has valid ports and equal-length ranges (or, as
+ * published, a host range to one guest port, which a declared forward may not be), and its
+ * canonical text parses back to the same spec; a refusal message is printable ASCII (it
+ * quotes what the user wrote, escaped).
  */
 #include <string.h>
 
@@ -29,8 +30,12 @@ check_accepted(const char *text, const VfwPortSpec *spec)
     fuzz_require(spec->host_port >= 1 && spec->guest_port >= 1, text);
     fuzz_require(spec->host_port <= spec->host_port_end, text);
     fuzz_require(spec->guest_port <= spec->guest_port_end, text);
-    fuzz_require(spec->host_port_end - spec->host_port == spec->guest_port_end - spec->guest_port,
-                 text);
+    VfwPortSpec declared;
+    gboolean equal =
+        spec->host_port_end - spec->host_port == spec->guest_port_end - spec->guest_port;
+    fuzz_require(equal || spec->guest_port == spec->guest_port_end, text);
+    if (!equal)
+        fuzz_require(!vfw_port_spec_parse_declared(text, &declared, NULL), text);
     fuzz_require(spec->proto <= VFW_PROTO_SCTP, text);
     fuzz_require(spec->host_family == G_SOCKET_FAMILY_INVALID ? spec->host_addr[0] == '\0'
                                                               : spec->host_addr[0] != '\0',

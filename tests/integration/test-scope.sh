@@ -52,7 +52,7 @@ sb_guest_serve db01 tcp 8080 && sb_guest_serve lan tcp 8080 hello-from-lan-serve
 mkdir -p /etc/virt-firewalld/forwards.d
 cat >/etc/virt-firewalld/forwards.d/web01.conf <<'EOF'
 [web01]
-forward = 8080:80/tcp; 9000-9001:80-81/tcp; 9100-9101:80-81/udp
+forward = 8080:80/tcp; 9000-9001:80-81/tcp; 9100-9101:80-81/udp; 8086:80/tcp; 8085:80/tcp; 8087:80/tcp
 address6 = fd00:120::10
 EOF
 chmod 644 /etc/virt-firewalld/forwards.d/web01.conf
@@ -73,6 +73,16 @@ tap_ok "web01's forward is a forward-port of $PUB and $PUBHOST (runtime and perm
     for p in $PUB $PUBHOST; do for k in '' --permanent; do
         firewall-cmd \$k --policy=\$p --list-forward-ports | grep -qxF 'port=8080:proto=tcp:toport=80:toaddr=192.168.120.10' || exit 1
     done; done"
+tap_ok "8085-8087 -> 80: one forward-port of a port range in $PUB and $PUBHOST (runtime and permanent)" sh -c "
+    for p in $PUB $PUBHOST; do for k in '' --permanent; do
+        firewall-cmd \$k --policy=\$p --list-forward-ports >$SB/fp || exit 1
+        grep -qxF 'port=8085-8087:proto=tcp:toport=80:toaddr=192.168.120.10' $SB/fp || exit 1
+        ! grep -q '^port=808[5-7]:' $SB/fp || exit 1
+    done; done"
+tap_is "the record holds the joined forward, once per family" \
+    "$(cat /run/virt-firewalld/guests/*.state | grep -c '^spec=8085-8087:80/tcp$')" 2
+tap_like "status lists it as one forward per family" "$(virt-firewalld status 2>&1)" \
+    "web01 +tcp +\*:8085-8087 +192\.168\.120\.10:80 +yes yes +ok"
 tap_like "$PUB dispatches on the zone of the host's addresses" \
     "$(firewall-cmd --info-policy=$PUB)" "egress-zones: virtfw-local"
 tap_like "zone virtfw-local is bound to the address sets" \
@@ -82,6 +92,14 @@ tap_like "zone virtfw-local is bound to the address sets" \
 tap_like "LAN -> host:8080 reaches web01" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
 tap_like "LAN -> [host]:8080 reaches web01 (IPv6)" \
     "$(sb_probe_lan tcp 8080 "$SB_HOST_IP6")" "^hello-from-web01$"
+for port in 8085 8086 8087; do
+    tap_like "LAN -> host:$port (of the joined range) reaches web01's port 80" \
+        "$(sb_probe_lan tcp $port)" "^hello-from-web01$"
+done
+tap_like "LAN -> [host]:8086 reaches web01's port 80 (IPv6)" \
+    "$(sb_probe_lan tcp 8086 "$SB_HOST_IP6")" "^hello-from-web01$"
+tap_is "LAN -> host:8088 (next to the range, not declared) does not answer" \
+    "$(sb_probe_lan tcp 8088)" ""
 tap_like "second LAN -> the host's other address:8080 reaches web01" \
     "$(sb_probe_lan2 tcp 8080)" "^hello-from-web01$"
 tap_like "the host -> its own address:8080 reaches web01" \

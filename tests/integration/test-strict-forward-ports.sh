@@ -36,7 +36,7 @@ sb_fake_guest app01 virbr61 "$MAC2" 192.168.161.10/24 192.168.161.1 || tap_bail 
 mkdir -p /etc/virt-firewalld/forwards.d
 cat >/etc/virt-firewalld/forwards.d/strict.conf <<'EOF2'
 [web01]
-forward = 8080:80/tcp; 198.51.100.1:8082:80/tcp; 8053:80/udp
+forward = 8080:80/tcp; 198.51.100.1:8082:80/tcp; 8053:80/udp; 8085:80/tcp; 8086:80/tcp
 [app01]
 forward = 8180:80/tcp; 8190:80/tcp
 source = 198.51.100.0/24
@@ -55,6 +55,8 @@ check_all() { # WHEN
         "$(sb_eventually 5 sb_probe_lan tcp 8082)" "^hello-from-web01$"
     tap_like "$1: UDP 8053 reaches web01" "$(sb_eventually 5 sb_probe_lan udp 8053)" \
         "^hello-from-web01$"
+    tap_like "$1: LAN -> host:8086 (a forward-port of the port range 8085-8086) reaches web01" \
+        "$(sb_eventually 5 sb_probe_lan tcp 8086)" "^hello-from-web01$"
     tap_like "$1: LAN -> host:8180 (open network, source-restricted rich rule) reaches app01" \
         "$(sb_eventually 5 sb_probe_lan tcp 8180)" "^hello-from-app01$"
     tap_is "$1: the source restriction holds (LAN2 -> 203.0.113.1:8190)" \

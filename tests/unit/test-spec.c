@@ -143,6 +143,31 @@ static const BadCase bad_cases[] = {
     { "too-long", long_spec, "empty or too long" },
 };
 
+/* The planner joins 8000:80, 8001:80, ... into 8000-8009:80: a record holds that shape and
+ * reads it back; it is no shifted range (one DNAT to a fixed port); no admin declares it
+ * (docker would publish one free port of the range). */
+static void
+test_parse_range_to_one_port(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *canon = NULL;
+    VfwPortSpec spec, narrow;
+
+    g_assert_true(vfw_port_spec_parse("8000-8009:80/udp", &spec, NULL));
+    g_assert_cmpuint(spec.host_port, ==, 8000);
+    g_assert_cmpuint(spec.host_port_end, ==, 8009);
+    g_assert_cmpuint(spec.guest_port, ==, 80);
+    g_assert_cmpuint(spec.guest_port_end, ==, 80);
+    g_assert_false(vfw_port_spec_is_shifted_range(&spec));
+    canon = vfw_port_spec_to_string(&spec);
+    g_assert_cmpstr(canon, ==, "8000-8009:80/udp");
+    g_assert_true(vfw_port_spec_parse("8005:80/udp", &narrow, NULL));
+    g_assert_true(vfw_port_spec_overlaps(&spec, &narrow));
+    g_assert_false(vfw_port_spec_parse_declared("8000-8009:80/udp", &spec, &error));
+    g_assert_error(error, VFW_ERROR, VFW_ERROR_CONFIG);
+    assert_contains(error->message, "8000:80/tcp; 8001:80/tcp");
+}
+
 /* A record an older version wrote with a longer shifted range stays readable (to be
  * upgraded or removed); only declaring one is refused. */
 static void
@@ -389,6 +414,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &good_cases[i], test_parse_good);
     }
     g_test_add_func("/spec/parse/record-long-shifted-range", test_parse_record_long_shifted);
+    g_test_add_func("/spec/parse/range-to-one-port", test_parse_range_to_one_port);
     for (guint i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *path = test_path("/spec/parse/bad", bad_cases[i].label);
         g_test_add_data_func(path, &bad_cases[i], test_parse_bad);
