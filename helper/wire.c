@@ -196,7 +196,6 @@ typedef struct {
     gsize pos;
     gboolean big_endian;
     guint depth;
-    gboolean nul_inside; /* a string held a NUL byte: the spec forbids it, GDBus lets it by */
 } Reader;
 
 static gboolean
@@ -204,12 +203,6 @@ bad(GError **error, const char *what)
 {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "malformed D-Bus message: %s", what);
     return FALSE;
-}
-
-static gboolean
-bad_at(const Reader *r, GError **error, const char *what)
-{
-    return bad(error, r->nul_inside ? "a string holds a NUL byte" : what);
 }
 
 static gboolean
@@ -259,13 +252,8 @@ rd_text(Reader *r, gsize len, const char **out)
 {
     const char *s = (const char *)r->data + r->pos;
 
-    if (r->len - r->pos < len + 1 || s[len] != '\0')
-        return FALSE;
-    if (memchr(s, '\0', len)) {
-        r->nul_inside = TRUE;
-        return FALSE;
-    }
-    if (!g_utf8_validate(s, (gssize)len, NULL))
+    if (r->len - r->pos < len + 1 || s[len] != '\0' || memchr(s, '\0', len) ||
+        !g_utf8_validate(s, (gssize)len, NULL))
         return FALSE;
     r->pos += len + 1;
     if (out)
@@ -334,77 +322,58 @@ type_end(const char *sig, guint depth)
     }
 }
 
-static guint
-type_alignment(char c)
+/* Each type code of the D-Bus wire format: the size of its values when that is fixed (0:
+ * not fixed), and their alignment. */
+typedef struct {
+    char code;
+    guint8 size;
+    guint8 alignment;
+} TypeInfo;
+
+static const TypeInfo type_infos[] = {
+    { 'y', 1, 1 }, { 'b', 4, 4 }, { 'n', 2, 2 }, { 'q', 2, 2 }, { 'i', 4, 4 }, { 'u', 4, 4 },
+    { 'x', 8, 8 }, { 't', 8, 8 }, { 'd', 8, 8 }, { 'h', 4, 4 }, { 's', 0, 4 }, { 'o', 0, 4 },
+    { 'g', 0, 1 }, { 'v', 0, 1 }, { 'a', 0, 4 }, { '(', 0, 8 }, { '{', 0, 8 },
+};
+
+static const TypeInfo *
+type_info(char c)
 {
-    switch (c) {
-    case 'y':
-    case 'g':
-    case 'v':
-        return 1;
-    case 'n':
-    case 'q':
-        return 2;
-    case 'x':
-    case 't':
-    case 'd':
-    case '(':
-    case '{':
-        return 8;
-    default:
-        return 4;
+    for (guint i = 0; i < G_N_ELEMENTS(type_infos); i++) {
+        if (type_infos[i].code == c)
+            return &type_infos[i];
     }
+    return NULL;
 }
 
+/* Skips one value of the complete type at @sig (which type_end() accepted). */
 static gboolean
 rd_skip(Reader *r, const char *sig)
 {
+    const TypeInfo *info = type_info(*sig);
     gboolean ok = FALSE;
 
-    if (++r->depth > MAX_DEPTH)
+    if (!info || ++r->depth > MAX_DEPTH)
         return FALSE;
-    switch (*sig) {
-    case 'y':
-        ok = rd_fixed(r, 1, NULL);
-        break;
-    case 'n':
-    case 'q':
-        ok = rd_fixed(r, 2, NULL);
-        break;
-    case 'b':
-    case 'i':
-    case 'u':
-    case 'h':
-        ok = rd_fixed(r, 4, NULL);
-        break;
-    case 'x':
-    case 't':
-    case 'd':
-        ok = rd_fixed(r, 8, NULL);
-        break;
-    case 's':
-    case 'o':
+    if (info->size) {
+        ok = rd_fixed(r, info->size, NULL);
+    } else if (*sig == 's' || *sig == 'o') {
         ok = rd_string(r, NULL);
-        break;
-    case 'g':
+    } else if (*sig == 'g') {
         ok = rd_signature(r, NULL);
-        break;
-    case 'v': {
+    } else if (*sig == 'v') {
         const char *inner = NULL;
         const char *end;
         ok = rd_signature(r, &inner) && (end = type_end(inner, 0)) && *end == '\0' &&
              rd_skip(r, inner);
-        break;
-    }
-    case 'a': {
+    } else if (*sig == 'a') {
+        const TypeInfo *element = type_info(sig[1]);
         guint32 len;
-        ok = rd_u32(r, &len) && rd_align(r, type_alignment(sig[1])) && r->len - r->pos >= len;
+        ok =
+            element && rd_u32(r, &len) && rd_align(r, element->alignment) && r->len - r->pos >= len;
         if (ok)
             r->pos += len;
-        break;
-    }
-    case '(':
-    case '{': {
+    } else {
         const char *at = sig + 1;
         ok = rd_align(r, 8);
         while (ok && *at != ')' && *at != '}') {
@@ -412,8 +381,6 @@ rd_skip(Reader *r, const char *sig)
             at = type_end(at, 0);
             ok = ok && at;
         }
-        break;
-    }
     }
     r->depth--;
     return ok;
@@ -466,14 +433,14 @@ vfw_wire_read_settings(const guint8 *body, gsize len, gboolean big_endian, const
     gsize end;
 
     if (g_strcmp0(signature, "a{sv}") != 0)
-        return bad_at(&r, error, "settings are not a dictionary");
+        return bad(error, "settings are not a dictionary");
     if (!rd_array(&r, 8, &end))
-        return bad_at(&r, error, "settings array");
+        return bad(error, "settings array");
     while (r.pos < end) {
         const char *key, *type;
         gboolean ok;
         if (!rd_align(&r, 8) || !rd_string(&r, &key) || !rd_signature(&r, &type))
-            return bad_at(&r, error, "settings entry");
+            return bad(error, "settings entry");
         if (strcmp(key, "rich_rules") == 0 && strcmp(type, "as") == 0)
             ok = read_strings(&r, 1, rich_rules);
         else if (strcmp(key, "forward_ports") == 0 && strcmp(type, "a(ssss)") == 0)
@@ -483,7 +450,7 @@ vfw_wire_read_settings(const guint8 *body, gsize len, gboolean big_endian, const
             ok = type_last && *type_last == '\0' && rd_skip(&r, type);
         }
         if (!ok || r.pos > end)
-            return bad_at(&r, error, key);
+            return bad(error, key);
     }
     if (r.pos != len)
         return bad(error, "bytes after the settings");
@@ -558,7 +525,7 @@ vfw_wire_parse_message(GBytes *message, guint32 *serial, guint8 *type, guint32 *
     fields_end = 16 + (gsize)fields_len;
     if (!read_fields(&r, fields_end, reply_serial, error_name, &signature) || !rd_align(&r, 8) ||
         r.len - r.pos != body_len)
-        return bad_at(&r, error, "header fields");
+        return bad(error, "header fields");
     vfw_wire_reply_clear(reply);
     reply->message = g_bytes_ref(message);
     reply->body = data + r.pos;

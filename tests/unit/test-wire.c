@@ -56,6 +56,25 @@ check_lists(GPtrArray *rich, GPtrArray *ports)
     g_assert_cmpstr(g_ptr_array_index(ports, 11), ==, "192.168.122.11");
 }
 
+/* Parses @blob, one of reply_blob()'s, into @reply (the caller clears it): a method return
+ * (type 2) of serial 99 answering serial 7. */
+static void
+parse_reply(GBytes *blob, VfwWireReply *reply)
+{
+    g_autoptr(GError) error = NULL;
+    guint32 serial, reply_serial;
+    const char *error_name;
+    guint8 type;
+
+    g_assert_true(
+        vfw_wire_parse_message(blob, &serial, &type, &reply_serial, &error_name, reply, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(type, ==, 2);
+    g_assert_cmpuint(serial, ==, 99);
+    g_assert_cmpuint(reply_serial, ==, 7);
+    g_assert_null(error_name);
+}
+
 /* the body of a reply GDBus wrote reads back in place, in either byte order */
 static void
 test_read_reply(gconstpointer data)
@@ -66,17 +85,8 @@ test_read_reply(gconstpointer data)
     g_autoptr(GPtrArray) ports = g_ptr_array_new();
     g_autoptr(GError) error = NULL;
     VfwWireReply reply = { .signature = "" };
-    guint32 serial, reply_serial;
-    const char *error_name;
-    guint8 type;
 
-    g_assert_true(
-        vfw_wire_parse_message(blob, &serial, &type, &reply_serial, &error_name, &reply, &error));
-    g_assert_no_error(error);
-    g_assert_cmpuint(type, ==, 2);
-    g_assert_cmpuint(serial, ==, 99);
-    g_assert_cmpuint(reply_serial, ==, 7);
-    g_assert_null(error_name);
+    parse_reply(blob, &reply);
     g_assert_cmpstr(reply.signature, ==, "a{sv}");
     g_assert_cmpint(reply.big_endian, ==, order == G_DBUS_MESSAGE_BYTE_ORDER_BIG_ENDIAN);
     g_assert_true(vfw_wire_read_settings(reply.body, reply.body_len, reply.big_endian,
@@ -97,12 +107,8 @@ test_read_empty(void)
     g_autoptr(GPtrArray) ports = g_ptr_array_new();
     g_autoptr(GError) error = NULL;
     VfwWireReply reply = { .signature = "" };
-    guint32 serial, reply_serial;
-    const char *error_name;
-    guint8 type;
 
-    g_assert_true(
-        vfw_wire_parse_message(blob, &serial, &type, &reply_serial, &error_name, &reply, &error));
+    parse_reply(blob, &reply);
     g_assert_true(vfw_wire_read_settings(reply.body, reply.body_len, reply.big_endian,
                                          reply.signature, rich, ports, &error));
     g_assert_no_error(error);
@@ -139,11 +145,7 @@ test_read_truncated(void)
         g_autoptr(GPtrArray) ports = g_ptr_array_new();
         g_autoptr(GError) error = NULL;
         VfwWireReply reply = { .signature = "" };
-        guint32 serial, reply_serial;
-        const char *error_name;
-        guint8 type;
-        g_assert_true(vfw_wire_parse_message(whole, &serial, &type, &reply_serial, &error_name,
-                                             &reply, &error));
+        parse_reply(whole, &reply);
         g_assert_false(vfw_wire_read_settings(reply.body, reply.body_len - 1 - cut,
                                               reply.big_endian, reply.signature, rich, ports,
                                               &error));
