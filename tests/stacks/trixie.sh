@@ -15,7 +15,9 @@
 # of each test then makes its own network namespaces, as on the host. Nothing of the
 # machine's network, /etc/firewalld or /etc/libvirt is touched.
 #
-# Environment: VFW_TRIXIE_ROOT, VFW_TRIXIE_MIRROR (http://deb.debian.org/debian), CI.
+# Environment: VFW_TRIXIE_ROOT, VFW_TRIXIE_MIRROR (http://deb.debian.org/debian), CI,
+# SB_LIBVIRT_DAEMONS=modular (with --sandbox: virtqemud and virtnetworkd, as the last pass
+# of a whole run uses them).
 # Exit status: meson test's inside the root; 1 when the root cannot be built.
 set -eu
 
@@ -65,11 +67,12 @@ inner() {
     cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
     exec chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
         LANG=C.UTF-8 CI="${CI:-}" TERM=dumb VFW_COMMIT="$COMMIT" \
+        SB_LIBVIRT_DAEMONS="${SB_LIBVIRT_DAEMONS:-}" VFW_TRIXIE_MIRROR="$MIRROR" \
         /bin/bash /src/tests/stacks/trixie-inner.sh "$@"
 }
 COMMIT=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 export -f inner
-export ROOT SRC COMMIT
+export ROOT SRC COMMIT MIRROR
 rc=0
 unshare --mount --fork -- bash -c 'inner "$@"' inner "$@" || rc=$?
 # the root's sandboxes keep their namespaces in the root's /run/netns: none may have
