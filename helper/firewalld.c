@@ -290,13 +290,20 @@ typedef struct {
     GPtrArray *ports;  /* borrowed from the reply, 4 strings per forward-port */
 } PolicyLists;
 
+/* Frees the reply and the lists read from it; config_path stays, for the write. */
+static void
+policy_lists_drop_reply(PolicyLists *lists)
+{
+    vfw_wire_reply_clear(&lists->reply);
+    g_clear_pointer(&lists->rich, g_ptr_array_unref);
+    g_clear_pointer(&lists->ports, g_ptr_array_unref);
+}
+
 static void
 policy_lists_clear(PolicyLists *lists)
 {
-    vfw_wire_reply_clear(&lists->reply);
+    policy_lists_drop_reply(lists);
     g_clear_pointer(&lists->config_path, g_free);
-    g_clear_pointer(&lists->rich, g_ptr_array_unref);
-    g_clear_pointer(&lists->ports, g_ptr_array_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PolicyLists, policy_lists_clear)
 
@@ -534,6 +541,9 @@ vfw_firewalld_policy_edit(VfwFirewalld *fw, const char *policy, gboolean permane
         return FALSE;
     }
     current = entries_of(&lists);
+    /* the entries are copies: the reply goes before the new body is built (at 5,000
+     * forward-ports both are ~300 KB, the hook's peak memory) */
+    policy_lists_drop_reply(&lists);
     for (guint i = 0; remove && i < remove->len; i++)
         g_hash_table_add(remove_set, g_ptr_array_index(remove, i));
     for (guint i = 0; current[i]; i++) {

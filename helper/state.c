@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "record-brief.h"
 #include "vfw-error.h"
 
 #define STATE_FILE_MAX (4 * 1024 * 1024)
@@ -435,12 +436,11 @@ parse_guest(const char *data, gsize len, GError **error)
     return g_steal_pointer(&gs);
 }
 
-/**
- * vfw_state_load_guest:
- * Loads the record of guest @uuid into @out (NULL when there is none).
- */
-gboolean
-vfw_state_load_guest(VfwState *state, const char *uuid, VfwGuestState **out, GError **error)
+typedef VfwGuestState *(*RecordParser)(const char *data, gsize len, GError **error);
+
+static gboolean
+load_guest_with(VfwState *state, const char *uuid, RecordParser parse, VfwGuestState **out,
+                GError **error)
 {
     g_autofree char *file = guest_file_name(uuid);
     g_autoptr(GError) local_error = NULL;
@@ -455,13 +455,23 @@ vfw_state_load_guest(VfwState *state, const char *uuid, VfwGuestState **out, GEr
     }
     if (!data)
         return TRUE;
-    *out = parse_guest(data, len, &local_error);
+    *out = parse(data, len, &local_error);
     if (!*out) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "state directory '%s': guests/%s: %s",
                     state->path, file, local_error->message);
         return FALSE;
     }
     return TRUE;
+}
+
+/**
+ * vfw_state_load_guest:
+ * Loads the record of guest @uuid into @out (NULL when there is none).
+ */
+gboolean
+vfw_state_load_guest(VfwState *state, const char *uuid, VfwGuestState **out, GError **error)
+{
+    return load_guest_with(state, uuid, parse_guest, out, error);
 }
 
 /**
@@ -481,8 +491,8 @@ vfw_state_remove_guest(VfwState *state, const char *uuid, GError **error)
 /* Hands every record of @state but those of the guests in @skip (VfwGuestState, or NULL:
  * their files are not even read) to @visit, one at a time: @visit owns it. */
 static gboolean
-foreach_guest_except(VfwState *state, GPtrArray *skip, VfwGuestVisitor visit, gpointer data,
-                     GError **error)
+foreach_guest_except(VfwState *state, GPtrArray *skip, RecordParser parse, VfwGuestVisitor visit,
+                     gpointer data, GError **error)
 {
     g_autoptr(GHashTable) skip_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GError) local_error = NULL;
@@ -513,7 +523,7 @@ foreach_guest_except(VfwState *state, GPtrArray *skip, VfwGuestVisitor visit, gp
             g_hash_table_contains(skip_files, ent->d_name))
             continue;
         uuid = g_strndup(ent->d_name, strlen(ent->d_name) - strlen(".state"));
-        if (!vfw_state_load_guest(state, uuid, &gs, error)) {
+        if (!load_guest_with(state, uuid, parse, &gs, error)) {
             closedir(d);
             return FALSE;
         }
@@ -533,7 +543,19 @@ foreach_guest_except(VfwState *state, GPtrArray *skip, VfwGuestVisitor visit, gp
 gboolean
 vfw_state_foreach_guest(VfwState *state, VfwGuestVisitor visit, gpointer data, GError **error)
 {
-    return foreach_guest_except(state, NULL, visit, data, error);
+    return foreach_guest_except(state, NULL, parse_guest, visit, data, error);
+}
+
+/**
+ * vfw_state_foreach_guest_brief:
+ * vfw_state_foreach_guest(), each record read only for a host-port conflict check
+ * (vfw_record_parse_brief: name, UUID, stopped, the rules' kind, family and spec, the lease
+ * forwards' spec; no addresses or rule texts): a start hook reads every record on the host.
+ */
+gboolean
+vfw_state_foreach_guest_brief(VfwState *state, VfwGuestVisitor visit, gpointer data, GError **error)
+{
+    return foreach_guest_except(state, NULL, vfw_record_parse_brief, visit, data, error);
 }
 
 static void
@@ -548,7 +570,7 @@ list_guests_except(VfwState *state, GPtrArray *skip, GError **error)
     g_autoptr(GPtrArray) list =
         g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
 
-    if (!foreach_guest_except(state, skip, collect_guest, list, error))
+    if (!foreach_guest_except(state, skip, parse_guest, collect_guest, list, error))
         return NULL;
     return g_steal_pointer(&list);
 }

@@ -42,6 +42,8 @@ gboolean vfw_state_remove_guest(VfwState *state, const char *uuid, GError **erro
 GPtrArray *vfw_state_list_guests(VfwState *state, GError **error);
 gboolean vfw_state_foreach_guest(VfwState *state, VfwGuestVisitor visit, gpointer data,
                                  GError **error);
+gboolean vfw_state_foreach_guest_brief(VfwState *state, VfwGuestVisitor visit, gpointer data,
+                                       GError **error);
 gboolean vfw_state_save_file(VfwState *state, const char *subdir, const char *name,
                              const char *data, gsize len, GError **error);
 char *vfw_state_load_file(VfwState *state, const char *subdir, const char *name, gsize *len,
