@@ -57,7 +57,7 @@ unescape(const char *text, gsize len)
 }
 
 /* Ends the group in @g: a rule or lease forward goes into @gs. Checks what
- * parse_guest() checks of these fields. */
+ * vfw_state_parse_record() checks of these fields. */
 static gboolean
 end_group(Group *g, VfwGuestState *gs, GError **error)
 {
@@ -125,8 +125,8 @@ take_value(Group *g, const char *line, gsize len, char **name, char **uuid, gboo
  * vfw_record_parse_brief:
  * A guest record read for a conflict check: name, UUID, stopped; each rule with its kind,
  * family and spec (no addresses, no rule text: "" there), each lease forward with its spec.
- * Refuses what parse_guest() refuses of those fields (no [guest] name and uuid, a rule or
- * lease without a valid spec).
+ * Refuses what vfw_state_parse_record() refuses of those fields (no [guest] name and uuid, a rule
+ * or lease without a valid spec).
  */
 VfwGuestState *
 vfw_record_parse_brief(const char *data, gsize len, GError **error)
@@ -139,6 +139,11 @@ vfw_record_parse_brief(const char *data, gsize len, GError **error)
     const char *at = data, *end = data + len;
     gboolean ok = TRUE;
 
+    /* as GKeyFile, which refuses text that is not UTF-8 (and errors quote the group) */
+    if (!g_utf8_validate(data, (gssize)len, NULL)) {
+        g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "not UTF-8 text");
+        return NULL;
+    }
     while (ok && at < end) {
         const char *nl = memchr(at, '\n', end - at);
         gsize n = (nl ? nl : end) - at;

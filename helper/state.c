@@ -343,16 +343,13 @@ read_lease(GKeyFile *kf, const char *group, GError **error)
 }
 
 /**
- * vfw_state_save_guest:
- * Atomically writes the record of one guest.
+ * vfw_state_record_to_data:
+ * The text of @gs's record, as vfw_state_save_guest() writes it (a GLib keyfile).
  */
-gboolean
-vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error)
+char *
+vfw_state_record_to_data(const VfwGuestState *gs, gsize *len)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *file = guest_file_name(gs->uuid);
-    g_autofree char *data = NULL;
-    gsize len = 0;
 
     g_key_file_set_string(kf, "guest", "name", gs->name);
     g_key_file_set_string(kf, "guest", "uuid", gs->uuid);
@@ -362,7 +359,20 @@ vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error)
         write_rule(kf, i, g_ptr_array_index(gs->rules, i));
     for (guint i = 0; i < gs->leases->len; i++)
         write_lease(kf, i, g_ptr_array_index(gs->leases, i));
-    data = g_key_file_to_data(kf, &len, NULL);
+    return g_key_file_to_data(kf, len, NULL);
+}
+
+/**
+ * vfw_state_save_guest:
+ * Atomically writes the record of one guest.
+ */
+gboolean
+vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error)
+{
+    g_autofree char *file = guest_file_name(gs->uuid);
+    gsize len = 0;
+    g_autofree char *data = vfw_state_record_to_data(gs, &len);
+
     if (state->ledger && !vfw_state_save_file(state->ledger, "guests", file, data, len, error))
         return FALSE;
     return vfw_state_save_file(state, "guests", file, data, len, error);
@@ -398,8 +408,12 @@ read_rule(GKeyFile *kf, const char *group, GError **error)
     return rule;
 }
 
-static VfwGuestState *
-parse_guest(const char *data, gsize len, GError **error)
+/**
+ * vfw_state_parse_record:
+ * A whole guest record from its text (what vfw_state_load_guest() reads).
+ */
+VfwGuestState *
+vfw_state_parse_record(const char *data, gsize len, GError **error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(VfwGuestState) gs = NULL;
@@ -471,7 +485,7 @@ load_guest_with(VfwState *state, const char *uuid, RecordParser parse, VfwGuestS
 gboolean
 vfw_state_load_guest(VfwState *state, const char *uuid, VfwGuestState **out, GError **error)
 {
-    return load_guest_with(state, uuid, parse_guest, out, error);
+    return load_guest_with(state, uuid, vfw_state_parse_record, out, error);
 }
 
 /**
@@ -543,7 +557,7 @@ foreach_guest_except(VfwState *state, GPtrArray *skip, RecordParser parse, VfwGu
 gboolean
 vfw_state_foreach_guest(VfwState *state, VfwGuestVisitor visit, gpointer data, GError **error)
 {
-    return foreach_guest_except(state, NULL, parse_guest, visit, data, error);
+    return foreach_guest_except(state, NULL, vfw_state_parse_record, visit, data, error);
 }
 
 /**
@@ -570,7 +584,7 @@ list_guests_except(VfwState *state, GPtrArray *skip, GError **error)
     g_autoptr(GPtrArray) list =
         g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
 
-    if (!foreach_guest_except(state, skip, parse_guest, collect_guest, list, error))
+    if (!foreach_guest_except(state, skip, vfw_state_parse_record, collect_guest, list, error))
         return NULL;
     return g_steal_pointer(&list);
 }

@@ -14,7 +14,7 @@ set -u
 secs=${1:-60}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${VFW_FUZZ_BUILDDIR:-$src/build-fuzz}
-read -ra targets <<<"${VFW_FUZZ_TARGETS:-spec dropin domain network rich-rule wire}"
+read -ra targets <<<"${VFW_FUZZ_TARGETS:-spec dropin domain network rich-rule wire record}"
 seeds=$src/tests/fuzz/corpus
 
 case $secs in
