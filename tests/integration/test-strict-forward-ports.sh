@@ -38,7 +38,7 @@ cat >/etc/virt-firewalld/forwards.d/strict.conf <<'EOF2'
 [web01]
 forward = 8080:80/tcp; 198.51.100.1:8082:80/tcp; 8053:80/udp; 8085:80/tcp; 8086:80/tcp
 [app01]
-forward = 8180:80/tcp; 8190:80/tcp
+forward = 8180:80/tcp; 8181:80/tcp; 8190:80/tcp
 source = 198.51.100.0/24
 EOF2
 chmod 644 /etc/virt-firewalld/forwards.d/strict.conf
@@ -59,9 +59,13 @@ check_all() { # WHEN
         "$(sb_eventually 5 sb_probe_lan tcp 8086)" "^hello-from-web01$"
     tap_like "$1: LAN -> host:8180 (open network, source-restricted rich rule) reaches app01" \
         "$(sb_eventually 5 sb_probe_lan tcp 8180)" "^hello-from-app01$"
+    tap_like "$1: LAN -> host:8181 (the same rich rule, of the port range 8180-8181) reaches app01" \
+        "$(sb_eventually 5 sb_probe_lan tcp 8181)" "^hello-from-app01$"
     tap_is "$1: the source restriction holds (LAN2 -> 203.0.113.1:8190)" \
         "$(sb_probe_lan2 tcp 8190)" ""
 }
+tap_is "app01's 8180:80 and 8181:80 are one source-restricted rich rule of a port range" \
+    "$(firewall-cmd --policy=virtfw-pub --list-rich-rules | grep -c 'forward-port port="8180-8181" protocol="tcp" to-port="80"')" 1
 check_all "StrictForwardPorts=yes"
 firewall-cmd -q --reload
 check_all "after a reload"
