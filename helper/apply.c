@@ -110,21 +110,97 @@ release_freed_pages(void)
 #endif
 }
 
+/* Per rule of @next, then per lease forward, the first conflict over every record (or
+ * NULL); NULL with @error set when a record cannot be read. The records are read one at a
+ * time, each only for its ports. */
+static GPtrArray *
+find_conflicts(VfwState *state, const VfwDomain *domain, const VfwGuestState *next, GError **error)
+{
+    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+    ConflictScan scan = { .domain = domain, .next = next, .found = found };
+
+    g_ptr_array_set_size(found, next->rules->len + next->leases->len);
+    if (!vfw_state_foreach_guest_brief(state, scan_for_conflicts, &scan, error))
+        return NULL;
+    return g_steal_pointer(&found);
+}
+
+/* TRUE for a rule of several host ports to one guest port: what vfw_rules_merge_ports()
+ * joined from forwards declared port by port. */
+static gboolean
+is_joined(const VfwRule *rule)
+{
+    return rule->kind == VFW_RULE_FORWARD && rule->spec.host_port != rule->spec.host_port_end &&
+           rule->spec.guest_port == rule->spec.guest_port_end;
+}
+
+/* Rule @i of @next, a joined one that conflicts, looked at port by port, as it was
+ * declared: the error names the port another guest has; with on-error=warn only such
+ * ports are dropped (with their warnings) and the others stay, joined again in its place
+ * (@found follows). */
+static gboolean
+split_conflicting(VfwState *state, const VfwConfig *config, const VfwDomain *domain,
+                  VfwGuestState *next, GPtrArray *found, guint i, GPtrArray *warnings,
+                  GError **error)
+{
+    const VfwRule *joined = g_ptr_array_index(next->rules, i);
+    g_autoptr(VfwGuestState) parts = vfw_guest_state_new(domain->name, domain->uuid);
+    g_autoptr(GPtrArray) part_found = NULL;
+
+    for (guint port = joined->spec.host_port; port <= joined->spec.host_port_end; port++) {
+        VfwPortSpec one = joined->spec;
+        one.host_port = one.host_port_end = (guint16)port;
+        g_ptr_array_add(parts->rules,
+                        vfw_rule_new(&one, joined->family, joined->to_addr, joined->source,
+                                     joined->network, joined->origin));
+    }
+    part_found = find_conflicts(state, domain, parts, error);
+    if (!part_found)
+        return FALSE;
+    for (guint j = 0; j < part_found->len; j++) {
+        char *msg = g_ptr_array_index(part_found, j);
+        if (msg && config->on_error != VFW_ON_ERROR_WARN) {
+            g_free(found->pdata[i]);
+            found->pdata[i] = g_steal_pointer(&part_found->pdata[j]);
+            return TRUE;
+        }
+        if (msg)
+            g_ptr_array_add(warnings, g_strdup_printf("%s, ignoring", msg));
+    }
+    for (guint j = part_found->len; j-- > 0;) {
+        if (g_ptr_array_index(part_found, j))
+            g_ptr_array_remove_index(parts->rules, j);
+    }
+    vfw_rules_merge_ports(parts->rules);
+    g_ptr_array_remove_index(next->rules, i);
+    g_ptr_array_remove_index(found, i);
+    for (guint k = 0; parts->rules->len > 0; k++) {
+        g_ptr_array_insert(next->rules, (gint)(i + k), g_ptr_array_steal_index(parts->rules, 0));
+        g_ptr_array_insert(found, (gint)(i + k), NULL);
+    }
+    return TRUE;
+}
+
 /* Refuses (or, with on-error=warn, drops) rules and lease forwards whose host port another
- * guest publishes. The records are read one at a time: a host with thousands of recorded
- * forwards never has them all in memory in a guest's hook. */
+ * guest publishes. A host with thousands of recorded forwards never has them all in memory
+ * in a guest's hook. */
 static gboolean
 check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domain,
                 VfwGuestState *next, GPtrArray *warnings, GError **error)
 {
-    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
-    ConflictScan scan = { .domain = domain, .next = next, .found = found };
-    guint nrules = next->rules->len;
+    g_autoptr(GPtrArray) found = find_conflicts(state, domain, next, error);
+    guint nrules;
 
-    g_ptr_array_set_size(found, next->rules->len + next->leases->len);
-    if (!vfw_state_foreach_guest_brief(state, scan_for_conflicts, &scan, error))
+    if (!found)
         return FALSE;
+    /* backwards: a split changes the indexes after it only */
+    for (guint i = next->rules->len; i-- > 0;) {
+        if (g_ptr_array_index(found, i) && is_joined(g_ptr_array_index(next->rules, i)) &&
+            !split_conflicting(state, config, domain, next, found, i, warnings, error))
+            return FALSE;
+    }
     release_freed_pages();
+    nrules = next->rules->len;
     /* the first conflict in the plan's order refuses; with on-error=warn each is dropped */
     for (guint i = 0; i < found->len; i++) {
         const char *msg = g_ptr_array_index(found, i);
@@ -336,7 +412,8 @@ keep_shared(VfwState *state, const char *uuid, GPtrArray *remove)
 {
     SharedScan scan = { .uuid = uuid, .remove = remove };
 
-    /* another record unreadable: it cannot hold back this guest's removal */
+    /* an unreadable record holds back nothing: what it shares with this guest goes (the
+     * records read before it still hold back theirs) */
     vfw_state_foreach_guest(state, drop_shared, &scan, NULL);
 }
 

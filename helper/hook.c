@@ -168,7 +168,7 @@ hook_apply(const VfwContext *ctx, const VfwDomain *domain, const char *op, gbool
 static guint
 dbus_timeout(const VfwContext *ctx)
 {
-    /* the main file's setting; no drop-in is read */
+    /* the main file's setting: of the drop-ins no guest group is parsed */
     g_autoptr(VfwConfig) config = vfw_config_load_for_guest(ctx->confdir, NULL, NULL, NULL);
 
     return config ? config->dbus_timeout_ms : 5000;

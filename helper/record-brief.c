@@ -102,10 +102,14 @@ take_value(Group *g, const char *line, gsize len, char **name, char **uuid, gboo
     if (!eq)
         return;
     key = g_strstrip(g_strndup(line, eq - line));
+    /* GKeyFile skips the blanks after '='; the value runs to the end of the line */
+    for (eq++; eq < line + len && g_ascii_isspace(*eq);)
+        eq++;
     if (g->kind == GROUP_GUEST) {
         if (strcmp(key, "stopped") == 0) {
-            g_autofree char *v = unescape(eq + 1, line + len - eq - 1);
-            *stopped = strcmp(g_strstrip(v), "true") == 0;
+            g_autofree char *v = unescape(eq, line + len - eq);
+            g_strstrip(v);
+            *stopped = strcmp(v, "true") == 0 || strcmp(v, "1") == 0; /* g_key_file_get_boolean */
             return;
         }
         slot = strcmp(key, "name") == 0 ? name : strcmp(key, "uuid") == 0 ? uuid : NULL;
@@ -117,7 +121,7 @@ take_value(Group *g, const char *line, gsize len, char **name, char **uuid, gboo
     }
     if (slot) {
         g_free(*slot);
-        *slot = unescape(eq + 1, line + len - eq - 1);
+        *slot = unescape(eq, line + len - eq);
     }
 }
 
@@ -150,14 +154,19 @@ vfw_record_parse_brief(const char *data, gsize len, GError **error)
         const char *line = at;
 
         at = nl ? nl + 1 : end;
-        while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' '))
+        /* as GKeyFile reads a line: without its "\r\n", from its first non-blank */
+        if (n > 0 && line[n - 1] == '\r')
             n--;
+        while (n > 0 && g_ascii_isspace(*line))
+            line++, n--;
         if (n == 0 || line[0] == '#')
             continue;
         if (line[0] != '[') {
             take_value(&g, line, n, &name, &uuid, &stopped);
             continue;
         }
+        while (n > 0 && g_ascii_isspace(line[n - 1])) /* blanks may follow a group's ']' */
+            n--;
         ok = end_group(&g, gs, error);
         if (ok && (n < 2 || line[n - 1] != ']')) {
             g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "a group header is not closed");

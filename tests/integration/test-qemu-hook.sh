@@ -144,6 +144,26 @@ tap_ok "web02 claiming 8080 does not start" tap_isnt_running
 tap_like "the error names both guests and the port" "$err" \
     "guest 'web02': host port of forward '8080:80/tcp' already published by guest 'web01'"
 tap_like "web01 still answers on 8080" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
+
+# 8078:80, 8079:80, 8080:80 are published as one range 8078-8080, but a conflict is
+# found, named and (on-error=warn) dropped port by port, as they were declared
+printf '[web02]\nforward = 8078:80/tcp; 8079:80/tcp; 8080:80/tcp\n' \
+    >/etc/virt-firewalld/forwards.d/web02.conf
+err=$(sb_domain_create web02 routenet "$MAC3" 2>&1)
+tap_ok "web02 with 8080 inside a joined range does not start" tap_isnt_running
+tap_like "the error names the port another guest has, not the range" "$err" \
+    "guest 'web02': host port of forward '8080:80/tcp' already published by guest 'web01'"
+cp /etc/virt-firewalld/virt-firewalld.conf "$SB/main.conf.saved" 2>/dev/null || : >"$SB/main.conf.saved"
+printf '[hook]\non-error = warn\n' >/etc/virt-firewalld/virt-firewalld.conf
+sb_fake_guest web02 virbr10 "$MAC3" 192.168.110.12/24 192.168.110.1 || tap_bail "fake guest web02"
+tap_ok "with on-error=warn web02 starts" sb_domain_create web02 routenet "$MAC3"
+tap_like "its ports other guests do not have are published, joined (8078-8079)" \
+    "$(firewall-cmd --policy=$PUB --list-forward-ports)" \
+    "port=8078-8079:proto=tcp:toport=80:toaddr=192.168.110.12"
+tap_like "8079 reaches web02" "$(sb_probe_lan tcp 8079)" "^hello-from-web02$"
+tap_like "8080 still reaches web01" "$(sb_probe_lan tcp 8080)" "^hello-from-web01$"
+tap_ok "web02 stops" sb_domain_destroy web02
+cp "$SB/main.conf.saved" /etc/virt-firewalld/virt-firewalld.conf
 rm -f /etc/virt-firewalld/forwards.d/web02.conf
 
 # metadata written by `virsh metadata` on a persistent guest (libvirt puts only the top

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "record-brief.h"
 #include "state.h"
 #include "vfw-error.h"
 #include "vfw-test.h"
@@ -331,7 +332,7 @@ static void
 test_brief_read(Fixture *fx, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VfwGuestState) saved = make_guest(" web 01\\x\t", UUID_A);
+    g_autoptr(VfwGuestState) saved = make_guest(" web 01\\x\t ", UUID_A);
     g_autoptr(VfwGuestState) full = NULL;
     g_autoptr(GPtrArray) seen =
         g_ptr_array_new_with_free_func((GDestroyNotify)vfw_guest_state_free);
@@ -357,7 +358,7 @@ test_brief_read(Fixture *fx, gconstpointer data)
     g_assert_no_error(error);
     g_assert_cmpuint(seen->len, ==, 1);
     brief = g_ptr_array_index(seen, 0);
-    g_assert_cmpstr(brief->name, ==, " web 01\\x\t");
+    g_assert_cmpstr(brief->name, ==, " web 01\\x\t ");
     g_assert_cmpstr(brief->uuid, ==, full->uuid);
     g_assert_true(brief->stopped);
     g_assert_cmpuint(brief->rules->len, ==, full->rules->len);
@@ -371,6 +372,39 @@ test_brief_read(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(brief->leases->len, ==, 1);
     g_assert_cmpuint(((VfwLeaseForward *)g_ptr_array_index(brief->leases, 0))->spec.host_port, ==,
                      18080);
+}
+
+/* A record edited by hand the way GKeyFile still reads it (CRLF, indented lines, blanks
+ * around '=' and after a group's ']', a boolean written 1): the brief read sees its ports. */
+static void
+test_brief_read_hand_edited(Fixture *fx, gconstpointer data)
+{
+    static const char text[] =
+        "# edited\r\n[guest]\r\n  name = web01\r\nuuid=" UUID_A "\r\nstopped=1\r\n"
+        "  [rule 0]  \r\nspec = 80:80/tcp\r\nto-addr=10.0.0.1\r\nrich-rule=x\r\n"
+        "\t[rule 1]\r\n  # a comment\r\n spec=90:90/udp\r\nfamily= ipv6\r\n"
+        "to-addr=fd00::1\r\nrich-rule=y\r\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfwGuestState) full = vfw_state_parse_record(text, strlen(text), &error);
+    g_autoptr(VfwGuestState) brief = NULL;
+
+    g_assert_no_error(error);
+    brief = vfw_record_parse_brief(text, strlen(text), &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(brief->name, ==, full->name);
+    g_assert_cmpstr(brief->name, ==, "web01");
+    g_assert_true(full->stopped);
+    g_assert_true(brief->stopped);
+    g_assert_cmpuint(full->rules->len, ==, 2);
+    g_assert_cmpuint(brief->rules->len, ==, 2);
+    for (guint i = 0; i < 2; i++) {
+        const VfwRule *a = g_ptr_array_index(full->rules, i);
+        const VfwRule *b = g_ptr_array_index(brief->rules, i);
+        g_assert_cmpint(a->family, ==, b->family);
+        g_assert_cmpint(memcmp(&a->spec, &b->spec, sizeof a->spec), ==, 0);
+    }
+    g_assert_cmpint(((VfwRule *)g_ptr_array_index(brief->rules, 1))->family, ==,
+                    G_SOCKET_FAMILY_IPV6);
 }
 
 typedef struct {
@@ -663,6 +697,7 @@ main(int argc, char **argv)
     ADD("/state/open", test_open);
     ADD("/state/round-trip", test_round_trip);
     ADD("/state/brief-read", test_brief_read);
+    ADD("/state/brief-read-hand-edited", test_brief_read_hand_edited);
     ADD("/state/rich-rule-preserved", test_rich_rule_preserved);
     ADD("/state/load-missing", test_load_missing);
     ADD("/state/list-and-remove", test_list_and_remove);
