@@ -272,13 +272,26 @@ wire_of(VfwFirewalld *fw, GError **error)
     return fw->wire;
 }
 
-/* After a timeout or a broken connection the raw connection may be out of step (a late
- * reply) or dead: the next call opens a new one. firewalld's refusals keep it. */
-static void
-drop_wire_unless_remote(VfwFirewalld *fw, GError *call_error)
+/* One call to firewalld over the raw connection, its failure mapped as every other call's
+ * (@what names the object). After a timeout or a broken connection the connection may be
+ * out of step (a late reply) or dead: the next call opens a new one. firewalld's refusals
+ * keep it. */
+static gboolean
+wire_call(VfwFirewalld *fw, const char *path, const char *iface, const char *member,
+          const char *signature, GByteArray *body, VfwWireReply *reply, const char *what,
+          GError **error)
 {
-    if (!g_dbus_error_is_remote_error(call_error))
+    g_autoptr(GError) local_error = NULL;
+    VfwWire *wire = wire_of(fw, error);
+
+    if (!wire)
+        return FALSE;
+    if (vfw_wire_call(wire, FW_NAME, path, iface, member, signature, body, reply, &local_error))
+        return TRUE;
+    if (!g_dbus_error_is_remote_error(local_error))
         g_clear_pointer(&fw->wire, vfw_wire_free);
+    map_error(fw, error, local_error, what);
+    return FALSE;
 }
 
 /* A policy's lists as firewalld sent them, read in place from its reply (wire.c): at 5,000
@@ -318,28 +331,20 @@ read_policy_lists(VfwFirewalld *fw, const char *policy, gboolean permanent, Poli
 {
     g_autoptr(GByteArray) body = g_byte_array_new();
     g_autoptr(GError) local_error = NULL;
-    VfwWire *wire = wire_of(fw, error);
     gboolean ok;
 
     out->reply.signature = "";
-    if (!wire)
-        return FALSE;
     if (permanent) {
         out->config_path = config_path(fw, FALSE, policy, error);
-        if (!out->config_path)
-            return FALSE;
-        ok = vfw_wire_call(wire, FW_NAME, out->config_path, FW_CONFIG_POLICY_IFACE, "getSettings",
-                           NULL, NULL, &out->reply, &local_error);
+        ok = out->config_path && wire_call(fw, out->config_path, FW_CONFIG_POLICY_IFACE,
+                                           "getSettings", NULL, NULL, &out->reply, policy, error);
     } else {
         vfw_wire_put_string(body, policy);
-        ok = vfw_wire_call(wire, FW_NAME, FW_PATH, FW_POLICY_IFACE, "getPolicySettings", "s", body,
-                           &out->reply, &local_error);
+        ok = wire_call(fw, FW_PATH, FW_POLICY_IFACE, "getPolicySettings", "s", body, &out->reply,
+                       policy, error);
     }
-    if (!ok) {
-        drop_wire_unless_remote(fw, local_error);
-        map_error(fw, error, local_error, policy);
+    if (!ok)
         return FALSE;
-    }
     out->rich = g_ptr_array_new();
     out->ports = g_ptr_array_new();
     if (!vfw_wire_read_settings(out->reply.body, out->reply.body_len, out->reply.big_endian,
@@ -477,7 +482,6 @@ write_policy_lists(VfwFirewalld *fw, const char *policy, PolicyLists *lists, GPt
                    GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
-    g_autoptr(GError) local_error = NULL;
     VfwWireReply reply = { .signature = "" };
     gboolean ok;
 
@@ -485,16 +489,12 @@ write_policy_lists(VfwFirewalld *fw, const char *policy, PolicyLists *lists, GPt
     if (!body)
         return FALSE;
     if (lists->config_path)
-        ok = vfw_wire_call(fw->wire, FW_NAME, lists->config_path, FW_CONFIG_POLICY_IFACE, "update",
-                           "a{sv}", body, &reply, &local_error);
+        ok = wire_call(fw, lists->config_path, FW_CONFIG_POLICY_IFACE, "update", "a{sv}", body,
+                       &reply, policy, error);
     else
-        ok = vfw_wire_call(fw->wire, FW_NAME, FW_PATH, FW_POLICY_IFACE, "setPolicySettings",
-                           "sa{sv}", body, &reply, &local_error);
+        ok = wire_call(fw, FW_PATH, FW_POLICY_IFACE, "setPolicySettings", "sa{sv}", body, &reply,
+                       policy, error);
     vfw_wire_reply_clear(&reply);
-    if (!ok) {
-        drop_wire_unless_remote(fw, local_error);
-        map_error(fw, error, local_error, policy);
-    }
     return ok;
 }
 

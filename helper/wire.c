@@ -499,12 +499,11 @@ read_fields(Reader *r, gsize end, guint32 *reply_serial, const char **error_name
 
 /**
  * vfw_wire_parse_message:
- * Splits a whole message (as read from the bus) into its type, serial, reply serial (0:
- * none), error name (NULL: none) and body; @reply borrows a reference to @message.
+ * Splits a whole message (as read from the bus) into its @header and its body; @reply
+ * borrows a reference to @message.
  */
 gboolean
-vfw_wire_parse_message(GBytes *message, guint32 *serial, guint8 *type, guint32 *reply_serial,
-                       const char **error_name, VfwWireReply *reply, GError **error)
+vfw_wire_parse_message(GBytes *message, VfwWireHeader *header, VfwWireReply *reply, GError **error)
 {
     gsize size;
     const guint8 *data = g_bytes_get_data(message, &size);
@@ -516,15 +515,15 @@ vfw_wire_parse_message(GBytes *message, guint32 *serial, guint8 *type, guint32 *
     if (size < 16 || (data[0] != 'l' && data[0] != 'B') || data[3] != 1)
         return bad(error, "header");
     r.big_endian = data[0] == 'B';
-    *type = data[1];
-    *reply_serial = 0;
-    *error_name = NULL;
-    if (!rd_u32(&r, &body_len) || !rd_u32(&r, serial) || !rd_u32(&r, &fields_len) ||
+    header->type = data[1];
+    header->reply_serial = 0;
+    header->error_name = NULL;
+    if (!rd_u32(&r, &body_len) || !rd_u32(&r, &header->serial) || !rd_u32(&r, &fields_len) ||
         size - 16 < fields_len)
         return bad(error, "header");
     fields_end = 16 + (gsize)fields_len;
-    if (!read_fields(&r, fields_end, reply_serial, error_name, &signature) || !rd_align(&r, 8) ||
-        r.len - r.pos != body_len)
+    if (!read_fields(&r, fields_end, &header->reply_serial, &header->error_name, &signature) ||
+        !rd_align(&r, 8) || r.len - r.pos != body_len)
         return bad(error, "header fields");
     vfw_wire_reply_clear(reply);
     reply->message = g_bytes_ref(message);
@@ -654,15 +653,13 @@ vfw_wire_call(VfwWire *wire, const char *destination, const char *path, const ch
         return FALSE;
     for (;;) {
         g_autoptr(GBytes) message = receive_message(wire, deadline, error);
-        guint32 their_serial, reply_serial;
-        const char *error_name;
-        guint8 type;
-        if (!message || !vfw_wire_parse_message(message, &their_serial, &type, &reply_serial,
-                                                &error_name, reply, error))
+        VfwWireHeader header;
+        if (!message || !vfw_wire_parse_message(message, &header, reply, error))
             return FALSE;
-        if (reply_serial != serial || (type != TYPE_METHOD_RETURN && type != TYPE_ERROR))
+        if (header.reply_serial != serial ||
+            (header.type != TYPE_METHOD_RETURN && header.type != TYPE_ERROR))
             continue;
-        if (type == TYPE_ERROR) {
+        if (header.type == TYPE_ERROR) {
             Reader r = { .data = reply->body,
                          .len = reply->body_len,
                          .pos = 0,
@@ -670,8 +667,8 @@ vfw_wire_call(VfwWire *wire, const char *destination, const char *path, const ch
             const char *text = NULL;
             if (!g_str_has_prefix(reply->signature, "s") || !rd_string(&r, &text))
                 text = "(no message)";
-            g_propagate_error(error,
-                              g_dbus_error_new_for_dbus_error(error_name ? error_name : "", text));
+            g_propagate_error(error, g_dbus_error_new_for_dbus_error(
+                                         header.error_name ? header.error_name : "", text));
             vfw_wire_reply_clear(reply);
             return FALSE;
         }

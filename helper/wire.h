@@ -46,6 +46,13 @@ gboolean vfw_wire_call(VfwWire *wire, const char *destination, const char *path,
 gboolean vfw_wire_read_settings(const guint8 *body, gsize len, gboolean big_endian,
                                 const char *signature, GPtrArray *rich_rules,
                                 GPtrArray *forward_ports, GError **error);
-gboolean vfw_wire_parse_message(GBytes *message, guint32 *serial, guint8 *type,
-                                guint32 *reply_serial, const char **error_name, VfwWireReply *reply,
+/* What a message's header says of it; error_name points into the message. */
+typedef struct {
+    guint8 type;
+    guint32 serial;
+    guint32 reply_serial;   /* 0: none */
+    const char *error_name; /* NULL: none */
+} VfwWireHeader;
+
+gboolean vfw_wire_parse_message(GBytes *message, VfwWireHeader *header, VfwWireReply *reply,
                                 GError **error);

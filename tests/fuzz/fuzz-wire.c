@@ -99,17 +99,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_autoptr(GError) gdbus_error = NULL;
     g_autoptr(GDBusMessage) reference = NULL;
     VfwWireReply reply = { .signature = "" };
-    guint32 serial, reply_serial;
-    const char *error_name;
+    VfwWireHeader header;
     gboolean parsed, read = FALSE;
-    guint8 type;
     const guint8 *own;
     gsize own_size;
 
     fuzz_init();
     own = g_bytes_get_data(message, &own_size);
-    parsed =
-        vfw_wire_parse_message(message, &serial, &type, &reply_serial, &error_name, &reply, &error);
+    parsed = vfw_wire_parse_message(message, &header, &reply, &error);
     check_result(parsed, error);
     if (parsed) {
         fuzz_require(reply.body + reply.body_len == own + own_size, "body ends the message");

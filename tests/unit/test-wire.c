@@ -62,17 +62,14 @@ static void
 parse_reply(GBytes *blob, VfwWireReply *reply)
 {
     g_autoptr(GError) error = NULL;
-    guint32 serial, reply_serial;
-    const char *error_name;
-    guint8 type;
+    VfwWireHeader header;
 
-    g_assert_true(
-        vfw_wire_parse_message(blob, &serial, &type, &reply_serial, &error_name, reply, &error));
+    g_assert_true(vfw_wire_parse_message(blob, &header, reply, &error));
     g_assert_no_error(error);
-    g_assert_cmpuint(type, ==, 2);
-    g_assert_cmpuint(serial, ==, 99);
-    g_assert_cmpuint(reply_serial, ==, 7);
-    g_assert_null(error_name);
+    g_assert_cmpuint(header.type, ==, 2);
+    g_assert_cmpuint(header.serial, ==, 99);
+    g_assert_cmpuint(header.reply_serial, ==, 7);
+    g_assert_null(header.error_name);
 }
 
 /* the body of a reply GDBus wrote reads back in place, in either byte order */
@@ -128,11 +125,8 @@ test_read_truncated(void)
         g_autoptr(GBytes) part = g_bytes_new(data, cut);
         g_autoptr(GError) error = NULL;
         VfwWireReply reply = { .signature = "" };
-        guint32 serial, reply_serial;
-        const char *error_name;
-        guint8 type;
-        gboolean ok = vfw_wire_parse_message(part, &serial, &type, &reply_serial, &error_name,
-                                             &reply, &error);
+        VfwWireHeader header;
+        gboolean ok = vfw_wire_parse_message(part, &header, &reply, &error);
         g_assert_false(ok);
         g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
         vfw_wire_reply_clear(&reply);
@@ -165,9 +159,7 @@ test_read_error(void)
     g_autoptr(GBytes) blob = NULL;
     g_autoptr(GError) error = NULL;
     VfwWireReply r = { .signature = "" };
-    guint32 serial, reply_serial;
-    const char *error_name;
-    guint8 type;
+    VfwWireHeader header;
     guchar *data;
     gsize size;
 
@@ -178,11 +170,10 @@ test_read_error(void)
     data = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
     g_assert_no_error(error);
     blob = g_bytes_new_take(data, size);
-    g_assert_true(
-        vfw_wire_parse_message(blob, &serial, &type, &reply_serial, &error_name, &r, &error));
-    g_assert_cmpuint(type, ==, 3);
-    g_assert_cmpuint(reply_serial, ==, 3);
-    g_assert_cmpstr(error_name, ==, "org.fedoraproject.FirewallD1.Exception");
+    g_assert_true(vfw_wire_parse_message(blob, &header, &r, &error));
+    g_assert_cmpuint(header.type, ==, 3);
+    g_assert_cmpuint(header.reply_serial, ==, 3);
+    g_assert_cmpstr(header.error_name, ==, "org.fedoraproject.FirewallD1.Exception");
     g_assert_cmpstr(r.signature, ==, "s");
     vfw_wire_reply_clear(&r);
 }
