@@ -125,15 +125,6 @@ find_conflicts(VfwState *state, const VfwDomain *domain, const VfwGuestState *ne
     return g_steal_pointer(&found);
 }
 
-/* TRUE for a rule of several host ports to one guest port: what vfw_rules_merge_ports()
- * joined from forwards declared port by port. */
-static gboolean
-is_joined(const VfwRule *rule)
-{
-    return rule->kind == VFW_RULE_FORWARD && rule->spec.host_port != rule->spec.host_port_end &&
-           rule->spec.guest_port == rule->spec.guest_port_end;
-}
-
 /* Rule @i of @next, a joined one that conflicts, looked at port by port, as it was
  * declared: the error names the port another guest has; with on-error=warn only such
  * ports are dropped (with their warnings) and the others stay, joined again in its place
@@ -195,7 +186,9 @@ check_conflicts(VfwState *state, const VfwConfig *config, const VfwDomain *domai
         return FALSE;
     /* backwards: a split changes the indexes after it only */
     for (guint i = next->rules->len; i-- > 0;) {
-        if (g_ptr_array_index(found, i) && is_joined(g_ptr_array_index(next->rules, i)) &&
+        const VfwRule *rule = g_ptr_array_index(next->rules, i);
+        if (g_ptr_array_index(found, i) && rule->kind == VFW_RULE_FORWARD &&
+            vfw_port_spec_is_range_to_one_port(&rule->spec) &&
             !split_conflicting(state, config, domain, next, found, i, warnings, error))
             return FALSE;
     }

@@ -269,7 +269,7 @@ vfw_port_spec_parse(const char *text, VfwPortSpec *spec, GError **error)
         out.guest_port_end = out.host_port_end;
     }
     if (out.host_port_end - out.host_port != out.guest_port_end - out.guest_port &&
-        out.guest_port != out.guest_port_end) {
+        !vfw_port_spec_is_range_to_one_port(&out)) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
                     "forward '%s': host and guest port ranges differ in length", text);
         return FALSE;
@@ -293,7 +293,7 @@ vfw_port_spec_parse_declared(const char *text, VfwPortSpec *spec, GError **error
     if (!vfw_port_spec_parse(text, &out, error))
         return FALSE;
     /* docker -p 8000-8010:80 publishes ONE free port of the range: not what we would do */
-    if (out.host_port_end - out.host_port != out.guest_port_end - out.guest_port) {
+    if (vfw_port_spec_is_range_to_one_port(&out)) {
         g_set_error(error, VFW_ERROR, VFW_ERROR_CONFIG,
                     "forward '%s': host and guest port ranges differ in length (declare "
                     "each host port, '8000:80/tcp; 8001:80/tcp')",
@@ -311,6 +311,17 @@ vfw_port_spec_parse_declared(const char *text, VfwPortSpec *spec, GError **error
     }
     *spec = out;
     return TRUE;
+}
+
+/**
+ * vfw_port_spec_is_range_to_one_port:
+ * TRUE for several host ports to one guest port (8000-8009:80): what the planner joins
+ * forwards declared port by port into (vfw_rules_merge_ports), never a declared spec.
+ */
+gboolean
+vfw_port_spec_is_range_to_one_port(const VfwPortSpec *spec)
+{
+    return spec->host_port != spec->host_port_end && spec->guest_port == spec->guest_port_end;
 }
 
 /**

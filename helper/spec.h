@@ -27,6 +27,7 @@ typedef struct {
 #define VFW_SHIFTED_RANGE_MAX 64u
 
 gboolean vfw_port_spec_is_shifted_range(const VfwPortSpec *spec);
+gboolean vfw_port_spec_is_range_to_one_port(const VfwPortSpec *spec);
 const char *vfw_proto_to_string(VfwProto proto);
 gboolean vfw_proto_from_string(const char *text, VfwProto *proto);
 
