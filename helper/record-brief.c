@@ -57,26 +57,20 @@ unescape(const char *text, gsize len)
 }
 
 /* Ends the group in @g: a rule or lease forward goes into @gs. Checks what
- * vfw_state_parse_record() checks of these fields. */
+ * vfw_state_parse_record() checks of these fields (a rule: vfw_state_decode_rule). */
 static gboolean
 end_group(Group *g, VfwGuestState *gs, GError **error)
 {
-    gboolean replaced = g_strcmp0(g->rule_kind, "replaced") == 0;
-    gboolean hairpin = replaced || g_strcmp0(g->rule_kind, "hairpin") == 0;
     VfwPortSpec spec = { 0 };
     gboolean ok = TRUE;
 
     if (g->kind == GROUP_RULE) {
-        ok = !(g->rule_kind && !hairpin) &&
-             (hairpin || (g->spec && vfw_port_spec_parse(g->spec, &spec, error)));
+        VfwRuleKind kind;
+        GSocketFamily family;
+        ok = vfw_state_decode_rule(g->rule_kind, g->spec, g->family, &kind, &spec, &family, error);
         if (ok) {
-            VfwRule *rule = vfw_rule_new_recorded(
-                &spec,
-                g_strcmp0(g->family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4, "",
-                NULL, NULL, NULL, "");
-            rule->kind = replaced  ? VFW_RULE_REPLACED
-                         : hairpin ? VFW_RULE_HAIRPIN
-                                   : VFW_RULE_FORWARD;
+            VfwRule *rule = vfw_rule_new_recorded(&spec, family, "", NULL, NULL, NULL, "");
+            rule->kind = kind;
             g_ptr_array_add(gs->rules, rule);
         }
     } else if (g->kind == GROUP_LEASE) {

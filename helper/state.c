@@ -378,6 +378,30 @@ vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error)
     return vfw_state_save_file(state, "guests", file, data, len, error);
 }
 
+/**
+ * vfw_state_decode_rule:
+ * A recorded rule's "kind" (NULL for a forward), "spec" and "family" values, decoded: a
+ * forward has a valid spec, a hairpin or replaced rule none (its @spec is zero). FALSE for
+ * an unknown kind or a forward without a valid spec (@error is then set only by the spec's
+ * parser). Both readers of records (the whole one and record-brief.c) decode rules here.
+ */
+gboolean
+vfw_state_decode_rule(const char *kind, const char *spec_text, const char *family,
+                      VfwRuleKind *kind_out, VfwPortSpec *spec, GSocketFamily *family_out,
+                      GError **error)
+{
+    gboolean replaced = g_strcmp0(kind, "replaced") == 0;
+    gboolean hairpin = g_strcmp0(kind, "hairpin") == 0 || replaced; /* both without a port */
+
+    *spec = (VfwPortSpec){ 0 };
+    if ((kind && !hairpin) ||
+        (!hairpin && (!spec_text || !vfw_port_spec_parse(spec_text, spec, error))))
+        return FALSE;
+    *kind_out = replaced ? VFW_RULE_REPLACED : hairpin ? VFW_RULE_HAIRPIN : VFW_RULE_FORWARD;
+    *family_out = g_strcmp0(family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+    return TRUE;
+}
+
 static VfwRule *
 read_rule(GKeyFile *kf, const char *group, GError **error)
 {
@@ -389,22 +413,20 @@ read_rule(GKeyFile *kf, const char *group, GError **error)
     g_autofree char *origin = g_key_file_get_string(kf, group, "origin", NULL);
     g_autofree char *rich = g_key_file_get_string(kf, group, "rich-rule", NULL);
     g_autofree char *kind = g_key_file_get_string(kf, group, "kind", NULL);
-    gboolean replaced = g_strcmp0(kind, "replaced") == 0;
-    gboolean hairpin = g_strcmp0(kind, "hairpin") == 0 || replaced; /* both without a port */
-    VfwPortSpec spec = { 0 };
+    VfwRuleKind rule_kind;
+    GSocketFamily rule_family;
+    VfwPortSpec spec;
     VfwRule *rule;
 
-    if ((kind && !hairpin) || !to_addr || !rich ||
-        (!hairpin && (!spec_text || !vfw_port_spec_parse(spec_text, &spec, error)))) {
+    if (!to_addr || !rich ||
+        !vfw_state_decode_rule(kind, spec_text, family, &rule_kind, &spec, &rule_family, error)) {
         if (error && !*error)
             g_set_error(error, VFW_ERROR, VFW_ERROR_STATE, "[%s] incomplete", group);
         return NULL;
     }
     /* Keep the rule exactly as applied: that is the text to remove. */
-    rule = vfw_rule_new_recorded(
-        &spec, g_strcmp0(family, "ipv6") == 0 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4,
-        to_addr, source, network, origin, rich);
-    rule->kind = replaced ? VFW_RULE_REPLACED : hairpin ? VFW_RULE_HAIRPIN : VFW_RULE_FORWARD;
+    rule = vfw_rule_new_recorded(&spec, rule_family, to_addr, source, network, origin, rich);
+    rule->kind = rule_kind;
     return rule;
 }
 

@@ -40,6 +40,9 @@ gboolean vfw_state_load_guest_any(VfwState *state, const char *uuid, VfwGuestSta
 gboolean vfw_state_save_guest(VfwState *state, const VfwGuestState *gs, GError **error);
 char *vfw_state_record_to_data(const VfwGuestState *gs, gsize *len);
 VfwGuestState *vfw_state_parse_record(const char *data, gsize len, GError **error);
+gboolean vfw_state_decode_rule(const char *kind, const char *spec_text, const char *family,
+                               VfwRuleKind *kind_out, VfwPortSpec *spec, GSocketFamily *family_out,
+                               GError **error);
 gboolean vfw_state_remove_guest(VfwState *state, const char *uuid, GError **error);
 GPtrArray *vfw_state_list_guests(VfwState *state, GError **error);
 gboolean vfw_state_foreach_guest(VfwState *state, VfwGuestVisitor visit, gpointer data,
